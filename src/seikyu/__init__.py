@@ -1,0 +1,1 @@
+"""Seikyu: self-hosted subscription billing with a Stripe-compatible API."""

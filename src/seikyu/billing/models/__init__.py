@@ -1,0 +1,32 @@
+from .base import WireObject
+from .catalog import Coupon, Price, Product, PromotionCode, TaxRate
+from .clocks import TestClock
+from .customers import Customer, Discount, PaymentMethod, TaxId
+from .invoices import Invoice, InvoiceItem, InvoiceLineItem, InvoicePayment
+from .payments import Charge, PaymentIntent, Refund
+from .settings import BillingSettings
+from .subscriptions import Subscription, SubscriptionItem
+
+__all__ = [
+    "BillingSettings",
+    "Charge",
+    "Coupon",
+    "Customer",
+    "Discount",
+    "Invoice",
+    "InvoiceItem",
+    "InvoiceLineItem",
+    "InvoicePayment",
+    "PaymentIntent",
+    "PaymentMethod",
+    "Price",
+    "Product",
+    "PromotionCode",
+    "Refund",
+    "Subscription",
+    "SubscriptionItem",
+    "TaxId",
+    "TaxRate",
+    "TestClock",
+    "WireObject",
+]

@@ -1,0 +1,77 @@
+"""Errors that carry Stripe's error shape, raised by services and rendered by the API.
+
+A service raises these for anything the caller did wrong; the API face turns them into
+``{"error": {...}}`` with the right HTTP status, the dashboard into a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SeikyuError(Exception):
+    http_status = 400
+    error_type = "invalid_request_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        decline_code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.param = param
+        self.decline_code = decline_code
+        self.extra = extra or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.error_type, "message": self.message}
+        if self.code:
+            body["code"] = self.code
+        if self.param:
+            body["param"] = self.param
+        if self.decline_code:
+            body["decline_code"] = self.decline_code
+        body.update(self.extra)
+        return body
+
+
+class InvalidRequest(SeikyuError):
+    """Bad parameters or a request that does not fit the object's state (HTTP 400)."""
+
+
+class ResourceMissing(SeikyuError):
+    http_status = 404
+
+    def __init__(self, kind: str, object_id: str, *, param: str | None = "id") -> None:
+        super().__init__(f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
+
+
+class CardError(SeikyuError):
+    """A payment was declined or needs action (HTTP 402)."""
+
+    http_status = 402
+    error_type = "card_error"
+
+
+class AuthenticationFailed(SeikyuError):
+    http_status = 401
+
+
+class PermissionDenied(SeikyuError):
+    http_status = 403
+
+
+class IdempotencyError(SeikyuError):
+    error_type = "idempotency_error"
+
+
+class Conflict(SeikyuError):
+    """Another request with the same idempotency key is in flight (HTTP 409, retried by SDKs)."""
+
+    http_status = 409
