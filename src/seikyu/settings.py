@@ -5,6 +5,7 @@
 - ``SEIKYU_SECRET_KEY``: Django's signing key; generated and kept in the data dir when unset.
 - ``SEIKYU_DEBUG``: ``1`` for Django's debug pages.
 - ``SEIKYU_ALLOWED_HOSTS``: comma-separated host names (default: any).
+- ``SEIKYU_PUBLIC_URL``: the address customers reach (links in emails, hosted invoice pages, PDFs).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("SEIKYU_DEBUG") == "1"
 ALLOWED_HOSTS = os.environ.get("SEIKYU_ALLOWED_HOSTS", "*").split(",")
+PUBLIC_URL = os.environ.get("SEIKYU_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -41,7 +43,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "seikyu.events",
+    "seikyu.account",
     "seikyu.billing",
+    "seikyu.documents",
+    "seikyu.webhooks",
     "seikyu.api",
 ]
 

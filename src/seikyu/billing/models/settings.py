@@ -18,7 +18,8 @@ class BillingSettings(models.Model):
     invoice_numbering = models.CharField(max_length=10, default="customer")
     account_invoice_prefix = models.CharField(max_length=12, default="INV")
     next_account_invoice_sequence = models.PositiveIntegerField(default=1)
-    # Rounding of tax, once per rate per invoice: "down" (切り捨て), "half_up" (四捨五入), "up" (切り上げ).
+    # Rounding of tax, once per rate per invoice: "down" (切り捨て), "half_up" (四捨五入), "up" (切り上げ),
+    # "half_even"; see seikyu.core.money.ROUNDING_MODES.
     tax_rounding = models.CharField(max_length=10, default="down")
     # Days between payment attempts after the first failure; the length is the number of retries.
     retry_schedule_days = models.JSONField(default=default_retry_schedule_days)
