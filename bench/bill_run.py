@@ -1,0 +1,209 @@
+"""Bill-run benchmark: N subscriptions due at the same instant, renewed by the billing clock.
+
+    .venv/bin/python bench/bill_run.py --db postgres --n 100000 [--workers 2] [--batch-size 500]
+
+Set-up (not timed): one customer + card + monthly JPY subscription with 10 % tax made through the
+services, then cloned N times with bulk inserts into a fresh database. Timed:
+  1. renewal: every subscription's period ends → a cycle invoice (draft) per subscription, the
+     subscription moves to its next period, events written;
+  2. collection, one draft window later: every invoice finalized, numbered, charged through the
+     sandbox gateway and paid, with its payment intent, charge and events.
+The headline figure is complete renewals per second (both phases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("SEIKYU_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+BENCH_DB = "seikyu_bench"
+
+
+def configure(db: str) -> None:
+    if db == "postgres":
+        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{BENCH_DB}"
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.setdefault("SEIKYU_DATA_DIR", tempfile.mkdtemp(prefix="seikyu-bench-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "seikyu.settings"
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+
+
+def fresh_postgres_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+
+
+def build(n: int) -> dt.datetime:
+    """Migrate and create N identical subscriptions due at one instant; return that instant."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from seikyu.billing.models import Customer, PaymentMethod, Subscription, SubscriptionItem
+    from seikyu.billing.services import catalog, customers, payment_methods, subscriptions
+    from seikyu.core.clock import pinned
+    from seikyu.core.ids import new_id
+
+    call_command("migrate", verbosity=0)
+    start = dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC)
+    with pinned(start):
+        product = catalog.create_product({"name": "Bench plan"}, livemode=False)
+        price = catalog.create_price(
+            {"product": product.id, "currency": "jpy", "unit_amount": 5000, "recurring": {"interval": "month"}},
+            livemode=False,
+        )
+        tax = catalog.create_tax_rate(
+            {"display_name": "消費税", "percentage": "10", "inclusive": False}, livemode=False
+        )
+        customer = customers.create_customer({"name": "Template", "email": "t@example.jp"}, livemode=False)
+        pm = payment_methods.attach_payment_method("pm_card_visa", customer, livemode=False)
+        customers.update_customer(customer.id, {"invoice_settings": {"default_payment_method": pm.id}}, livemode=False)
+        sub = subscriptions.create_subscription(
+            {"customer": customer.id, "items": [{"price": price.id}], "default_tax_rates": [tax.id]}, livemode=False
+        )
+    template_customer = Customer.objects.get(id=customer.id)
+    template_pm = PaymentMethod.objects.get(id=pm.id)
+    template_sub = Subscription.objects.get(id=sub.id)
+    template_item = SubscriptionItem.objects.get(subscription=template_sub)
+    due = template_sub.current_period_end
+
+    def clone[T](obj: T, prefix: str, **changes: object) -> T:
+        made = copy.copy(obj)
+        made.id = new_id(prefix)  # type: ignore[attr-defined]
+        made._state.adding = True  # type: ignore[attr-defined]
+        for name, value in changes.items():
+            setattr(made, name, value)
+        return made
+
+    chunk = 5000
+    for offset in range(0, n, chunk):
+        rows = range(offset, min(n, offset + chunk))
+        custs = [clone(template_customer, "cus", invoice_prefix=f"B{i:08X}", default_payment_method=None) for i in rows]
+        pms = [clone(template_pm, "pm", customer_id=c.id) for c in custs]
+        subs = [
+            clone(
+                template_sub,
+                "sub",
+                customer_id=c.id,
+                latest_invoice=None,
+                upcoming_sent_for_period_end=due,
+                next_action_at=due,
+            )
+            for c in custs
+        ]
+        items = [clone(template_item, "si", subscription_id=s.id) for s in subs]
+        with transaction.atomic():
+            # Customers first (cards point at them), then their default card.
+            Customer.objects.bulk_create(custs)
+            PaymentMethod.objects.bulk_create(pms)
+            for c, p in zip(custs, pms, strict=True):
+                c.default_payment_method_id = p.id
+            Customer.objects.bulk_update(custs, ["default_payment_method"])
+            Subscription.objects.bulk_create(subs)
+            SubscriptionItem.objects.bulk_create(items)
+    # The template itself is not part of the run.
+    Subscription.objects.filter(id=template_sub.id).update(next_action_at=None)
+    return due
+
+
+def drain(at: float, batch_size: int) -> int:
+    """Run the billing clock at ``at`` until nothing is due; returns items handled."""
+    from django.db import connection
+
+    from seikyu.billing.services.billing_clock import run_due_work
+    from seikyu.core.clock import from_unix
+
+    now = from_unix(int(at))
+    total = 0
+    while handled := run_due_work(now=now, batch_size=batch_size):
+        total += handled
+    connection.close()
+    return total
+
+
+def _worker(db: str, at: float, batch_size: int, results: multiprocessing.Queue) -> None:
+    configure(db)
+    results.put(drain(at, batch_size))
+
+
+def timed_phase(db: str, at: dt.datetime, batch_size: int, workers: int) -> float:
+    started = time.perf_counter()
+    if workers == 1:
+        drain(at.timestamp(), batch_size)
+    else:
+        from django.db import connections
+
+        connections.close_all()
+        results: multiprocessing.Queue = multiprocessing.Queue()
+        procs = [
+            multiprocessing.Process(target=_worker, args=(db, at.timestamp(), batch_size, results))
+            for _ in range(workers)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+            if p.exitcode != 0:
+                raise SystemExit(f"worker failed with exit code {p.exitcode}")
+    return time.perf_counter() - started
+
+
+def check(n: int) -> None:
+    """The run must have billed every subscription exactly once and been paid."""
+    from django.db.models import Count, Sum
+
+    from seikyu.billing.models import Invoice
+
+    cycle = Invoice.objects.filter(billing_reason="subscription_cycle")
+    stats = cycle.aggregate(count=Count("id"), paid=Sum("amount_paid"))
+    paid = cycle.filter(status="paid").count()
+    assert stats["count"] == n, f"expected {n} cycle invoices, found {stats['count']}"
+    assert paid == n, f"expected {n} paid invoices, found {paid}"
+    assert stats["paid"] == n * 5500, f"collected {stats['paid']}, expected {n * 5500}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (PostgreSQL only)")
+    args = parser.parse_args()
+    if args.workers > 1 and args.db != "postgres":
+        parser.error("--workers > 1 needs --db postgres (SQLite serialises writers)")
+    if args.db == "postgres":
+        fresh_postgres_database()
+    configure(args.db)
+    print(f"setting up {args.n:,} subscriptions on {args.db} …", flush=True)
+    due = build(args.n)
+    from seikyu.billing.services.settings import get_billing_settings
+
+    window = dt.timedelta(seconds=get_billing_settings(False).invoice_draft_window_seconds)
+    renew = timed_phase(args.db, due, args.batch_size, args.workers)
+    collect = timed_phase(args.db, due + window, args.batch_size, args.workers)
+    check(args.n)
+    command = f".venv/bin/python bench/bill_run.py --db {args.db} --n {args.n}"
+    if args.workers > 1:
+        command += f" --workers {args.workers}"
+    print(f"renewal (cycle invoices drafted): {args.n / renew:,.0f}/s ({renew:.1f} s)")
+    print(f"collection (finalized, charged, paid): {args.n / collect:,.0f}/s ({collect:.1f} s)")
+    print(f"complete renewals: {args.n / (renew + collect):,.0f}/s  [{command}]")
+
+
+if __name__ == "__main__":
+    main()
