@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from seikyu.api.params import Nested, Params
+from pydantic import Field as P
+
+from seikyu.api.params import Metadata, Nested, Params
+from seikyu.api.resources.invoiceitems import Period, Pricing
 from seikyu.api.resources.subscriptions import ProrationBehavior, SubscriptionItemParams
 from seikyu.api.routing import ApiRequest, Router
 from seikyu.billing.services import preview
@@ -23,11 +26,26 @@ class SubscriptionDetails(Nested):
     default_tax_rates: list[str] | None = None
 
 
+class PreviewInvoiceItem(Nested):
+    amount: int | None = None
+    currency: str | None = None
+    description: str | None = None
+    discountable: bool | None = None
+    metadata: Metadata | None = None
+    period: Period | None = None
+    price: str | None = None
+    pricing: Pricing | None = None
+    quantity: Annotated[int, P(ge=0)] | None = None
+    tax_rates: list[str] | None = None
+    unit_amount: int | None = None
+
+
 class PreviewParams(Params):
     customer: str | None = None
     subscription: str | None = None
     subscription_details: SubscriptionDetails | None = None
     preview_mode: Literal["next", "recurring"] | None = None
+    invoice_items: list[PreviewInvoiceItem] | None = None
 
 
 @router.post("/v1/invoices/create_preview", returns="invoice")

@@ -110,7 +110,6 @@ class SubscriptionCancel(Params):
 class SubscriptionResume(Params):
     billing_cycle_anchor: Literal["now", "unchanged"] | None = None
     proration_behavior: ProrationBehavior | None = None
-    proration_date: int | None = None
 
 
 class SubscriptionList(ListParams):
