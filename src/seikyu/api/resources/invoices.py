@@ -19,7 +19,7 @@ from seikyu.billing.render.invoices import (
     render_invoice_payment,
     render_invoices,
 )
-from seikyu.billing.services import invoices
+from seikyu.billing.services import invoice_items, invoices
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 
 router = Router()
@@ -172,6 +172,69 @@ def void_invoice(req: ApiRequest, params: Params, id: str) -> dict[str, Any]:
 def mark_uncollectible(req: ApiRequest, params: Params, id: str) -> dict[str, Any]:
     """Write an open invoice off as uncollectible."""
     return render_invoice(invoices.mark_uncollectible(_invoice(req, id)))
+
+
+class LinePeriod(Nested):
+    start: int
+    end: int
+
+
+class LinePricing(Nested):
+    price: str | None = None
+
+
+class LineFields(Nested):
+    amount: int | None = None
+    description: str | None = None
+    discountable: bool | None = None
+    metadata: Metadata | None = None
+    period: LinePeriod | None = None
+    pricing: LinePricing | None = None
+    quantity: int | None = None
+    tax_rates: list[str] | None = None
+
+
+class LineAdd(LineFields):
+    invoice_item: str | None = None
+
+
+class LineUpdate(LineFields):
+    id: str
+
+
+class LineRemove(Nested):
+    id: str
+    behavior: Literal["delete", "unassign"]
+
+
+class AddLines(Params):
+    lines: list[LineAdd]
+
+
+class UpdateLines(Params):
+    lines: list[LineUpdate]
+
+
+class RemoveLines(Params):
+    lines: list[LineRemove]
+
+
+@router.post("/v1/invoices/{id}/add_lines", returns="invoice")
+def add_lines(req: ApiRequest, params: AddLines, id: str) -> dict[str, Any]:
+    """Add lines (new items, or pending items) to a draft invoice."""
+    return render_invoice(invoice_items.add_lines(_invoice(req, id), params.given()["lines"]))
+
+
+@router.post("/v1/invoices/{id}/update_lines", returns="invoice")
+def update_lines(req: ApiRequest, params: UpdateLines, id: str) -> dict[str, Any]:
+    """Change lines of a draft invoice."""
+    return render_invoice(invoice_items.update_lines(_invoice(req, id), params.given()["lines"]))
+
+
+@router.post("/v1/invoices/{id}/remove_lines", returns="invoice")
+def remove_lines(req: ApiRequest, params: RemoveLines, id: str) -> dict[str, Any]:
+    """Remove lines from a draft invoice (delete their items, or make them pending again)."""
+    return render_invoice(invoice_items.remove_lines(_invoice(req, id), params.given()["lines"]))
 
 
 class LineList(Params):

@@ -30,7 +30,8 @@ class Invoice(WireObject):
     billing_reason = models.CharField(max_length=30, choices=BillingReason.choices, default="manual")
     collection_method = models.CharField(max_length=20, default="charge_automatically")
     currency = models.CharField(max_length=3)
-    number = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Assigned at finalization; unique within a mode (test and live number independently).
+    number = models.CharField(max_length=64, null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     footer = models.TextField(null=True, blank=True)
     custom_fields = models.JSONField(null=True, blank=True)
@@ -88,6 +89,7 @@ class Invoice(WireObject):
     cycle_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["livemode", "number"], name="invoice_number_unique")]
         indexes = [
             list_index("invoice"),
             models.Index(fields=["test_clock", "next_action_at"], name="invoice_due_idx"),
@@ -109,13 +111,9 @@ class InvoiceLineItem(WireObject):
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     proration = models.BooleanField(default=False)
-    subscription = models.ForeignKey(
-        "Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    subscription = models.ForeignKey("Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     subscription_item = models.CharField(max_length=64, null=True, blank=True)  # "si_…"
-    invoice_item = models.ForeignKey(
-        "InvoiceItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    invoice_item = models.ForeignKey("InvoiceItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     discountable = models.BooleanField(default=True)
     discount_amounts = models.JSONField(default=list, blank=True)  # [{"amount", "discount"}]
     tax_rates = models.JSONField(default=list, blank=True)  # ["txr_…"]
@@ -130,9 +128,7 @@ class InvoiceItem(WireObject):
     """A pending charge or credit for a customer, pulled into the next invoice (``ii_``)."""
 
     customer = models.ForeignKey("Customer", on_delete=models.CASCADE, related_name="invoice_items")
-    invoice = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_items"
-    )
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_items")
     subscription = models.ForeignKey(
         "Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_items"
     )
@@ -149,9 +145,7 @@ class InvoiceItem(WireObject):
     discountable = models.BooleanField(default=True)
     tax_rates = models.JSONField(default=list, blank=True)
     date = models.DateTimeField()
-    test_clock = models.ForeignKey(
-        "TestClock", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    test_clock = models.ForeignKey("TestClock", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -31,9 +31,7 @@ class PaymentIntent(WireObject):
     description = models.TextField(null=True, blank=True)
     last_payment_error = models.JSONField(null=True, blank=True)
     next_action = models.JSONField(null=True, blank=True)
-    latest_charge = models.ForeignKey(
-        "Charge", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    latest_charge = models.ForeignKey("Charge", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     canceled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=40, null=True, blank=True)
     client_secret = models.CharField(max_length=100)
@@ -47,9 +45,7 @@ class Charge(WireObject):
     amount_captured = models.BigIntegerField(default=0)
     amount_refunded = models.BigIntegerField(default=0)
     currency = models.CharField(max_length=3)
-    customer = models.ForeignKey(
-        "Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="charges"
-    )
+    customer = models.ForeignKey("Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="charges")
     payment_intent = models.ForeignKey(
         PaymentIntent, null=True, blank=True, on_delete=models.SET_NULL, related_name="charges"
     )
