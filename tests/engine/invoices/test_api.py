@@ -97,6 +97,10 @@ def test_declined_payment_is_a_402_card_error(api):
         "generic_decline",
     )
     assert body["error"]["message"] == "Your card was declined."
+    # The declined attempt stays on record, as Stripe keeps it: the invoice was finalized and tried.
+    after = api.ok("GET", f"/v1/invoices/{draft['id']}")
+    assert (after["status"], after["attempt_count"], after["attempted"]) == ("open", 1, True)
+    assert body["error"]["payment_intent"]["status"] == "requires_payment_method"
 
 
 def test_illegal_transitions_are_400_with_a_clear_message(api, jpy):
