@@ -1,6 +1,7 @@
 from .base import WireObject
 from .catalog import Coupon, Price, Product, PromotionCode, TaxRate
 from .clocks import TestClock
+from .credit_notes import CreditNote, CreditNoteLineItem, CreditNoteRefund, CustomerBalanceTransaction
 from .customers import Customer, Discount, PaymentMethod, TaxId
 from .invoices import Invoice, InvoiceItem, InvoiceLineItem, InvoicePayment
 from .payments import Charge, PaymentIntent, Refund
@@ -11,7 +12,11 @@ __all__ = [
     "BillingSettings",
     "Charge",
     "Coupon",
+    "CreditNote",
+    "CreditNoteLineItem",
+    "CreditNoteRefund",
     "Customer",
+    "CustomerBalanceTransaction",
     "Discount",
     "Invoice",
     "InvoiceItem",

@@ -44,6 +44,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("sub", "billing.Subscription", f"{_R}.subscriptions:render_subscription"),
     Entry("si", "billing.SubscriptionItem", f"{_R}.subscriptions:render_subscription_item"),
     Entry("clock", "billing.TestClock", f"{_R}.clocks:render_test_clock"),
+    Entry("cn", "billing.CreditNote", f"{_R}.credit_notes:render_credit_note"),
+    Entry("cnli", "billing.CreditNoteLineItem", f"{_R}.credit_notes:render_credit_note_line"),
+    Entry("cbtxn", "billing.CustomerBalanceTransaction", f"{_R}.credit_notes:render_customer_balance_transaction"),
     Entry("evt", "events.Event", "seikyu.events.services:render_event"),
 )
 
