@@ -1,0 +1,1 @@
+"""The ``seikyu`` command: run, serve, work, migrate and manage API keys."""

@@ -1,0 +1,3 @@
+from seikyu.cli.main import main
+
+raise SystemExit(main())

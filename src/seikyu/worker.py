@@ -1,0 +1,172 @@
+"""The worker process: everything that happens because time passed or something was queued.
+
+On start, test-clock advances that a stopped worker left half-done are queued again. Then each
+pass does, in order:
+
+1. the billing clock: ``run_due_work`` (renewals, trial ends, invoice finalization, payment
+   retries), one batch per call until it reports nothing left to do;
+2. webhooks: ``run_webhook_work`` (new events fanned out to endpoints, due deliveries sent), the
+   same way;
+3. the queued Django tasks (``django-tasks-db``; test-clock advances among them), drained with
+   that package's own ``Worker``.
+
+When a pass did nothing the worker sleeps (``SEIKYU_WORKER_IDLE_SECONDS``, default 1 s) and looks
+again. SIGTERM/SIGINT ask it to stop: the batch or task in progress finishes, then it exits. Work is
+claimed in the database (``SKIP LOCKED`` on PostgreSQL), so any number of workers can run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+
+from django.db import close_old_connections
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
+from django_tasks_db.models import DBTaskResult
+
+logger = logging.getLogger("seikyu.worker")
+
+DEFAULT_BATCH_SIZE = 500
+IDLE_SECONDS_ENV = "SEIKYU_WORKER_IDLE_SECONDS"
+
+
+def default_idle_seconds() -> float:
+    return float(os.environ.get(IDLE_SECONDS_ENV, "1"))
+
+
+@dataclass
+class WorkDone:
+    billing_items: int = 0
+    webhook_items: int = 0
+    tasks: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.billing_items or self.webhook_items or self.tasks)
+
+    def __str__(self) -> str:
+        return f"{self.billing_items} billing items, {self.webhook_items} webhook items, {self.tasks} tasks"
+
+    def add(self, other: WorkDone) -> None:
+        self.billing_items += other.billing_items
+        self.webhook_items += other.webhook_items
+        self.tasks += other.tasks
+
+
+class _CountingTaskWorker(TaskWorker):
+    """django-tasks-db's worker in batch mode (drain the queue, then return), counting what it ran."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            queue_names=["*"],
+            excluded_queue_names=[],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+        )
+        self.ran = 0
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        super().run_task(db_task_result)
+        self.ran += 1
+
+
+class Worker:
+    def __init__(self, *, batch_size: int | None = None, idle_seconds: float | None = None) -> None:
+        self.batch_size = batch_size or DEFAULT_BATCH_SIZE
+        self.idle_seconds = default_idle_seconds() if idle_seconds is None else idle_seconds
+        self._stopping = threading.Event()
+        self._task_worker: _CountingTaskWorker | None = None
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def stop(self) -> None:
+        """Finish the batch or task in progress, then return from ``run``. Safe to call repeatedly."""
+        self._stopping.set()
+        if self._task_worker is not None:
+            self._task_worker.running = False
+
+    def run(self, *, once: bool = False) -> WorkDone:
+        """Work until stopped; with ``once``, until nothing is due and the queue is empty."""
+        total = WorkDone()
+        from seikyu.billing.services.test_clocks import resume_stuck_advances
+
+        logger.info("worker started: batches of %d, %.1fs pause when idle", self.batch_size, self.idle_seconds)
+        resume_stuck_advances()
+        while not self.stopping:
+            try:
+                done = self.run_pass()
+            except Exception:
+                if once:
+                    raise
+                # A failing pass (database restart, a bug in one batch) must not end the worker:
+                # the work stays due and is retried after the idle pause.
+                logger.exception("worker pass failed")
+                done = WorkDone()
+            total.add(done)
+            if once and not done:
+                break
+            if not done:
+                self._stopping.wait(self.idle_seconds)
+        return total
+
+    def run_pass(self) -> WorkDone:
+        from seikyu.billing.services.billing_clock import run_due_work
+        from seikyu.webhooks.services import run_webhook_work
+
+        close_old_connections()
+        # Billing first: the events it emits go out as webhooks in the same pass.
+        done = WorkDone(
+            billing_items=self._until_idle(lambda size: run_due_work(batch_size=size)),
+            webhook_items=self._until_idle(lambda size: run_webhook_work(limit=size)),
+            tasks=self._run_tasks(),
+        )
+        if done:
+            logger.info("worker pass: %s", done)
+        return done
+
+    def _until_idle(self, batch: Callable[[int], int]) -> int:
+        """Run ``batch(batch_size)`` until it handles nothing (or a stop is asked); the total handled."""
+        handled = 0
+        while not self.stopping:
+            count = batch(self.batch_size)
+            handled += count
+            if count == 0:
+                break
+        return handled
+
+    def _run_tasks(self) -> int:
+        if self.stopping:
+            return 0
+        self._task_worker = _CountingTaskWorker()
+        try:
+            self._task_worker.run()
+            return self._task_worker.ran
+        finally:
+            self._task_worker = None
+
+    @contextmanager
+    def stopping_on_signals(self) -> Iterator[None]:
+        """SIGTERM and SIGINT call ``stop``; the previous handlers come back afterwards."""
+
+        def handle(signum: int, frame: FrameType | None) -> None:
+            logger.warning("%s: stopping after the current batch", signal.strsignal(signum))
+            self.stop()
+
+        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
