@@ -110,6 +110,7 @@ STATIC_ROOT = DATA_DIR / "static"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The level sits on the handler too: Django's own loggers log at INFO and propagate to it.
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": os.environ.get("SEIKYU_LOG_LEVEL", "WARNING")}},
     "root": {"handlers": ["console"], "level": os.environ.get("SEIKYU_LOG_LEVEL", "WARNING")},
 }

@@ -5,25 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 import stripe
 
-pytestmark = pytest.mark.live_server_sdk
-
 START = int(dt.datetime(2026, 4, 1, 0, 0, tzinfo=dt.UTC).timestamp())
 DAY = 86_400
-
-
-@pytest.fixture
-def sdk(seikyu_server) -> Iterator[None]:
-    """Configure the SDK's module-level client exactly as an integrator would."""
-    stripe.api_base = seikyu_server.base_url
-    stripe.api_key = seikyu_server.secret_key
-    stripe.max_network_retries = 2
-    yield
 
 
 @dataclass(frozen=True)
@@ -35,14 +24,10 @@ class Catalog:
 
 
 @pytest.fixture
-def jpy_catalog(sdk) -> Catalog:
+def jpy_catalog(stripe_sdk) -> Catalog:
     product = stripe.Product.create(name="Seikyu Cloud Standard")
-    monthly = stripe.Price.create(
-        product=product.id, currency="jpy", unit_amount=5000, recurring={"interval": "month"}
-    )
-    yearly = stripe.Price.create(
-        product=product.id, currency="jpy", unit_amount=50000, recurring={"interval": "year"}
-    )
+    monthly = stripe.Price.create(product=product.id, currency="jpy", unit_amount=5000, recurring={"interval": "month"})
+    yearly = stripe.Price.create(product=product.id, currency="jpy", unit_amount=50000, recurring={"interval": "year"})
     tax_10 = stripe.TaxRate.create(
         display_name="消費税", percentage=10, inclusive=False, country="JP", jurisdiction="JP"
     )
@@ -64,10 +49,12 @@ def advance(clock_id: str, to: int, *, timeout: float = 90.0) -> stripe.test_hel
 
 
 @pytest.fixture
-def customer_on_clock(sdk) -> Callable[..., tuple[stripe.Customer, stripe.test_helpers.TestClock]]:
+def customer_on_clock(stripe_sdk) -> Callable[..., tuple[stripe.Customer, stripe.test_helpers.TestClock]]:
     """A customer attached to a fresh test clock at START, paying with the given test card."""
 
-    def make(card: str | None = "pm_card_visa", **customer_params) -> tuple[stripe.Customer, stripe.test_helpers.TestClock]:
+    def make(
+        card: str | None = "pm_card_visa", **customer_params: object
+    ) -> tuple[stripe.Customer, stripe.test_helpers.TestClock]:
         clock = stripe.test_helpers.TestClock.create(frozen_time=START, name=f"clock {uuid.uuid4().hex[:6]}")
         customer = stripe.Customer.create(
             email=f"{uuid.uuid4().hex[:10]}@example.jp", name="株式会社テスト", test_clock=clock.id, **customer_params

@@ -14,7 +14,7 @@ def _tag() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def test_auto_pagination_walks_250_customers_once_each(sdk):
+def test_auto_pagination_walks_250_customers_once_each(stripe_sdk):
     email = f"paging-{_tag()}@example.jp"
     created = {stripe.Customer.create(email=email, name=f"顧客 {i}").id for i in range(250)}
     page = stripe.Customer.list(email=email, limit=100)
@@ -45,7 +45,7 @@ def test_expand_latest_invoice_customer_and_list_data(jpy_catalog, customer_on_c
     assert deep.latest_invoice.customer.invoice_settings.default_payment_method.card.last4 == "4242"
 
 
-def test_a_retry_with_the_same_idempotency_key_replays_and_creates_nothing(sdk):
+def test_a_retry_with_the_same_idempotency_key_replays_and_creates_nothing(stripe_sdk):
     email = f"idem-{_tag()}@example.jp"
     key = f"order-{_tag()}"
     first = stripe.Customer.create(email=email, idempotency_key=key)
@@ -57,7 +57,7 @@ def test_a_retry_with_the_same_idempotency_key_replays_and_creates_nothing(sdk):
         stripe.Customer.create(email=f"other-{email}", idempotency_key=key)
 
 
-def test_every_response_has_a_request_id(seikyu_server, sdk):
+def test_every_response_has_a_request_id(seikyu_server, stripe_sdk):
     customer = stripe.Customer.create(name="Request Id")
     assert customer.last_response.request_id.startswith("req_")
     with pytest.raises(stripe.InvalidRequestError) as missing:
@@ -81,9 +81,7 @@ def test_errors_raise_the_sdk_exception_with_the_right_code_and_param(seikyu_ser
     assert (unknown.value.code, unknown.value.param) == ("parameter_unknown", "favourite_colour")
 
     with pytest.raises(stripe.InvalidRequestError) as not_int:
-        stripe.Subscription.create(
-            customer=customer.id, items=[{"price": jpy_catalog.monthly.id, "quantity": "many"}]
-        )
+        stripe.Subscription.create(customer=customer.id, items=[{"price": jpy_catalog.monthly.id, "quantity": "many"}])
     assert (not_int.value.code, not_int.value.param) == ("parameter_invalid_integer", "items[0][quantity]")
 
     with pytest.raises(stripe.InvalidRequestError) as no_items:
@@ -111,7 +109,7 @@ def test_errors_raise_the_sdk_exception_with_the_right_code_and_param(seikyu_ser
     assert len(stripe.Subscription.list(customer=customer.id, status="all").data) == before
 
 
-def test_test_and_live_keys_never_see_each_others_data(seikyu_server, sdk):
+def test_test_and_live_keys_never_see_each_others_data(seikyu_server, stripe_sdk):
     test_customer = stripe.Customer.create(name="Test only")
     live_key = seikyu_server.new_key("live")
     assert live_key.startswith("sk_live_")
@@ -123,7 +121,7 @@ def test_test_and_live_keys_never_see_each_others_data(seikyu_server, sdk):
         stripe.test_helpers.TestClock.create(frozen_time=1_800_000_000, api_key=live_key)
 
 
-def test_manual_invoices_void_and_mark_uncollectible(sdk):
+def test_manual_invoices_void_and_mark_uncollectible(stripe_sdk):
     customer = stripe.Customer.create(name="株式会社請求", email=f"{_tag()}@example.jp")
 
     def open_invoice(amount: int) -> stripe.Invoice:
@@ -155,5 +153,10 @@ def test_statelessclient_and_openapi_document(seikyu_server):
     assert client.v1.customers.retrieve(customer.id).name == "Client style"
     spec = httpx.get(f"{seikyu_server.base_url}/v1/openapi.json").json()
     documented = {re.sub(r"\{[^}]+\}", "{}", path) for path in spec["paths"]}
-    for path in ("/v1/customers", "/v1/subscriptions/{}", "/v1/invoices/{}/pay", "/v1/test_helpers/test_clocks/{}/advance"):
+    for path in (
+        "/v1/customers",
+        "/v1/subscriptions/{}",
+        "/v1/invoices/{}/pay",
+        "/v1/test_helpers/test_clocks/{}/advance",
+    ):
         assert path in documented, path

@@ -173,7 +173,8 @@ def test_a_card_that_keeps_failing_goes_past_due_retries_then_cancels(jpy_catalo
     assert renewal.attempt_count == 5
     assert renewal.next_payment_attempt is None
     failures = [
-        e for e in stripe.Event.list(type="invoice.payment_failed", limit=100).auto_paging_iter()
+        e
+        for e in stripe.Event.list(type="invoice.payment_failed", limit=100).auto_paging_iter()
         if e.data.object.id == renewal.id
     ]
     assert len(failures) == 5
