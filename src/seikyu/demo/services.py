@@ -13,6 +13,7 @@ Everything is in test mode and marked with ``metadata.demo``; running it again d
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import itertools
 import random
@@ -257,7 +258,7 @@ def _plan_story(
         for _ in range(rng.randint(1, 3)):
             change = rng.choice([-3, -1, 1, 2, 5])
             changes_at = signup + DAY * rng.randint(20, max(21, life.days - 5))
-            timeline.at(changes_at, lambda c=change: _change_seats(story, c))
+            timeline.at(changes_at, functools.partial(_change_seats, story, change))
     if rng.random() < 0.12 and life > 2 * month:
         fails_at = signup + DAY * rng.randint(35, max(36, life.days - 5))
         timeline.at(fails_at, lambda: _use_card(story, "pm_card_chargeCustomerFail"))
