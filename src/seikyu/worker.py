@@ -1,14 +1,14 @@
 """The worker process: everything that happens because time passed or something was queued.
 
 On start, test-clock advances that a stopped worker left half-done are queued again. Then each
-pass does, in order:
+pass runs every job of ``JOBS`` in order, one batch per call until the job reports nothing left:
 
-1. the billing clock: ``run_due_work`` (renewals, trial ends, invoice finalization, payment
-   retries), one batch per call until it reports nothing left to do;
-2. webhooks: ``run_webhook_work`` (new events fanned out to endpoints, due deliveries sent), the
-   same way;
-3. the queued Django tasks (``django-tasks-db``; test-clock advances among them), drained with
-   that package's own ``Worker``.
+1. ``billing``: the billing clock (renewals, trial ends, invoice finalization, payment retries);
+2. ``webhooks``: new events fanned out to endpoints, due deliveries sent;
+3. ``documents``: PDFs of newly finalized and paid invoices rendered ahead of the first download;
+
+then the queued Django tasks (``django-tasks-db``; test-clock advances among them), drained with
+that package's own ``Worker``. Billing runs first so the events it emits go out in the same pass.
 
 When a pass did nothing the worker sleeps (``SEIKYU_WORKER_IDLE_SECONDS``, default 1 s) and looks
 again. SIGTERM/SIGINT ask it to stop: the batch or task in progress finishes, then it exits. Work is
@@ -23,7 +23,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 
 from django.db import close_old_connections
@@ -41,21 +41,48 @@ def default_idle_seconds() -> float:
     return float(os.environ.get(IDLE_SECONDS_ENV, "1"))
 
 
+def _billing(size: int) -> int:
+    from seikyu.billing.services.billing_clock import run_due_work
+
+    return run_due_work(batch_size=size)
+
+
+def _webhooks(size: int) -> int:
+    from seikyu.webhooks.services import run_webhook_work
+
+    return run_webhook_work(limit=size)
+
+
+def _documents(size: int) -> int:
+    from seikyu.documents.services import render_pending_documents
+
+    # Rendering is CPU-bound (tens of PDFs a second): small batches keep a pass short.
+    return render_pending_documents(limit=min(size, 20))
+
+
+# (name, job): each job takes a batch size and returns how many items it handled.
+JOBS: tuple[tuple[str, Callable[[int], int]], ...] = (
+    ("billing", _billing),
+    ("webhooks", _webhooks),
+    ("documents", _documents),
+)
+
+
 @dataclass
 class WorkDone:
-    billing_items: int = 0
-    webhook_items: int = 0
+    items: dict[str, int] = field(default_factory=dict)
     tasks: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.billing_items or self.webhook_items or self.tasks)
+        return bool(self.tasks or any(self.items.values()))
 
     def __str__(self) -> str:
-        return f"{self.billing_items} billing items, {self.webhook_items} webhook items, {self.tasks} tasks"
+        parts = [f"{name} {count}" for name, count in self.items.items()]
+        return ", ".join([*parts, f"tasks {self.tasks}"])
 
     def add(self, other: WorkDone) -> None:
-        self.billing_items += other.billing_items
-        self.webhook_items += other.webhook_items
+        for name, count in other.items.items():
+            self.items[name] = self.items.get(name, 0) + count
         self.tasks += other.tasks
 
 
@@ -122,16 +149,9 @@ class Worker:
         return total
 
     def run_pass(self) -> WorkDone:
-        from seikyu.billing.services.billing_clock import run_due_work
-        from seikyu.webhooks.services import run_webhook_work
-
         close_old_connections()
-        # Billing first: the events it emits go out as webhooks in the same pass.
-        done = WorkDone(
-            billing_items=self._until_idle(lambda size: run_due_work(batch_size=size)),
-            webhook_items=self._until_idle(lambda size: run_webhook_work(limit=size)),
-            tasks=self._run_tasks(),
-        )
+        done = WorkDone(items={name: self._until_idle(job) for name, job in JOBS})
+        done.tasks = self._run_tasks()
         if done:
             logger.info("worker pass: %s", done)
         return done

@@ -32,7 +32,6 @@ def frozen_real_time() -> Iterator[dt.datetime]:
 
 @pytest.fixture(autouse=True)
 def hosted_urls(settings: Any) -> None:
-    settings.ROOT_URLCONF = "documents.urls"
     settings.PUBLIC_URL = "http://testserver"
 
 

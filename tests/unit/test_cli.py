@@ -178,7 +178,7 @@ def test_worker_once_runs_queued_tasks_then_exits(capsys):
     queued.refresh()
     assert queued.status == TaskResultStatus.SUCCESSFUL
     assert queued.return_value == 5
-    assert "1 tasks" in capsys.readouterr().out
+    assert "tasks 1" in capsys.readouterr().out
 
 
 def _clock_advancing_one_day() -> billing.TestClock:
@@ -245,7 +245,7 @@ def test_worker_once_exits_when_nothing_is_due(env):
     started = time.monotonic()
     done = seikyu("worker", "--once", "--concurrency", "2", env=env)
     assert time.monotonic() - started < 30
-    assert done.stdout.count("worker: 0 billing items, 0 webhook items, 0 tasks") == 2
+    assert done.stdout.count("worker: billing 0, webhooks 0, documents 0, tasks 0") == 2
 
 
 def test_worker_stops_promptly_on_sigterm_even_while_idle(env):
