@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "seikyu.account",
     "seikyu.billing",
     "seikyu.documents",
+    "seikyu.notifications",
     "seikyu.webhooks",
     "seikyu.api",
 ]
