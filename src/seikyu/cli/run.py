@@ -65,7 +65,12 @@ def run(*, host: str, port: int, demo: bool) -> int:
 def _create_demo_data() -> None:
     from seikyu.demo.services import create_demo_company
 
-    counts = create_demo_company(progress=print)
+    print(
+        "First run: making a demo company (200 customers, a year of billing history made by the engine "
+        "on test clocks); this takes a minute or two. Skip it with --no-demo.",
+        flush=True,
+    )
+    counts = create_demo_company(progress=lambda line: print(line, flush=True))
     print("Demo data (test mode): " + ", ".join(f"{count} {kind}" for kind, count in counts.items()))
 
 
