@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from django_tasks_db.models import DBTaskResult
 logger = logging.getLogger("seikyu.worker")
 
 DEFAULT_BATCH_SIZE = 500
+# How long one job may keep going within a pass before the others get their turn.
+JOB_BUDGET_SECONDS = 5.0
 IDLE_SECONDS_ENV = "SEIKYU_WORKER_IDLE_SECONDS"
 
 
@@ -157,9 +160,13 @@ class Worker:
         return done
 
     def _until_idle(self, batch: Callable[[int], int]) -> int:
-        """Run ``batch(batch_size)`` until it handles nothing (or a stop is asked); the total handled."""
+        """Run ``batch(batch_size)`` until it handles nothing, a stop is asked or the job has had its
+        time for this pass; the total handled. The budget keeps one slow job (webhooks to a receiver
+        that never answers) from holding up the others: the pass then ends busy and the next pass
+        starts at once with the billing clock again."""
         handled = 0
-        while not self.stopping:
+        deadline = time.monotonic() + JOB_BUDGET_SECONDS
+        while not self.stopping and time.monotonic() < deadline:
             count = batch(self.batch_size)
             handled += count
             if count == 0:

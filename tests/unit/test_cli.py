@@ -282,3 +282,27 @@ def test_developer_commands_run_without_a_database():
     no_database = {**os.environ, "SEIKYU_API_KEY": "sk_test_example", "DATABASE_URL": "postgres://nobody@127.0.0.1:1/x"}
     printed = seikyu("listen", "--print-secret", env=no_database).stdout
     assert printed.strip() == listen_secret("sk_test_example")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_job_yields_to_the_others_within_a_pass(monkeypatch):
+    """A job that always has more to do (a stream of webhooks to a slow receiver) gets its time
+    budget, then the pass moves on to the next job instead of starving it."""
+    import seikyu.worker as worker_module
+
+    calls: list[str] = []
+
+    def endless(size: int) -> int:
+        calls.append("endless")
+        return 1
+
+    def other(size: int) -> int:
+        calls.append("other")
+        return 0
+
+    monkeypatch.setattr(worker_module, "JOB_BUDGET_SECONDS", 0.05)
+    monkeypatch.setattr(worker_module, "JOBS", (("endless", endless), ("other", other)))
+    done = worker_module.Worker(idle_seconds=0).run_pass()
+    assert calls[-1] == "other"
+    assert done.items["endless"] == calls.count("endless") > 1
+    assert bool(done)
