@@ -25,6 +25,7 @@ from seikyu.events.services import emit
 
 from ..models import Customer, Invoice, Subscription, TestClock
 from ..render.clocks import render_test_clock
+from ..timed_work import registered
 from .billing_clock import run_due_work
 from .subscription_params import timestamp
 
@@ -34,6 +35,7 @@ Status = TestClock.Status
 LIFETIME = dt.timedelta(days=30)
 # A step that keeps finding work due at the same instant is a bug, not progress: give up.
 MAX_PASSES_PER_INSTANT = 1000
+TIMED_WORK_BATCH = 500
 
 
 def _test_mode_only(livemode: bool) -> None:
@@ -118,10 +120,21 @@ def delete_test_clock(clock_id: str, *, livemode: bool) -> dict[str, Any]:
 
 
 def next_due_instant(clock_id: str) -> dt.datetime | None:
-    """The earliest time anything on the clock needs the billing clock."""
+    """The earliest time anything on the clock is due: the billing clock's work, or registered
+    timed work of other packages (customer emails, say)."""
     subs = Subscription.objects.filter(test_clock_id=clock_id).aggregate(at=Min("next_action_at"))["at"]
     invoices = Invoice.objects.filter(test_clock_id=clock_id).aggregate(at=Min("next_action_at"))["at"]
-    return min((at for at in (subs, invoices) if at is not None), default=None)
+    others = [work.next_due(clock_id) for work in registered()]
+    return min((at for at in (subs, invoices, *others) if at is not None), default=None)
+
+
+def _run_due_at(at: dt.datetime, clock_id: str) -> int:
+    """One round of everything due at ``at`` on the clock: the engine first, so work it creates
+    (an invoice to email, say) is seen by the others in the same round."""
+    handled = run_due_work(now=at, test_clock_id=clock_id)
+    for work in registered():
+        handled += work.run_due(at, clock_id, TIMED_WORK_BATCH)
+    return handled
 
 
 def _step(clock_id: str) -> bool:
@@ -136,7 +149,7 @@ def _step(clock_id: str) -> bool:
         clock.frozen_time = at
         clock.save(update_fields=["frozen_time"])
     passes = 0
-    while run_due_work(now=at, test_clock_id=clock_id):
+    while _run_due_at(at, clock_id):
         passes += 1
         if passes > MAX_PASSES_PER_INSTANT:
             raise RuntimeError(f"test clock {clock_id}: work at {at.isoformat()} does not settle")
