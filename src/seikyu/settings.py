@@ -6,6 +6,9 @@
 - ``SEIKYU_DEBUG``: ``1`` for Django's debug pages.
 - ``SEIKYU_ALLOWED_HOSTS``: comma-separated host names (default: any).
 - ``SEIKYU_PUBLIC_URL``: the address customers reach (links in emails, hosted invoice pages, PDFs).
+- ``SEIKYU_EMAIL_URL`` (``smtp://user:pass@host:587?tls=1``, ``smtps://…``, ``console://``,
+  ``file:///dir``) or ``SEIKYU_EMAIL_BACKEND`` (e.g. a django-anymail backend) with
+  ``SEIKYU_EMAIL_OPTIONS`` (JSON); ``SEIKYU_EMAIL_FROM`` when the account sets no sender.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+
+from seikyu.notifications.config import mailers_from_env
 
 DATA_DIR = Path(os.environ.get("SEIKYU_DATA_DIR", "var")).resolve()
 
@@ -98,6 +103,9 @@ DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+MAILERS = mailers_from_env(os.environ)
+DEFAULT_FROM_EMAIL = os.environ.get("SEIKYU_EMAIL_FROM", "seikyu@localhost")
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]

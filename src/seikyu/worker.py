@@ -4,8 +4,10 @@ On start, test-clock advances that a stopped worker left half-done are queued ag
 pass runs every job of ``JOBS`` in order, one batch per call until the job reports nothing left:
 
 1. ``billing``: the billing clock (renewals, trial ends, invoice finalization, payment retries);
-2. ``webhooks``: new events fanned out to endpoints, due deliveries sent;
-3. ``documents``: PDFs of newly finalized and paid invoices rendered ahead of the first download;
+2. ``timed work``: other packages' time-driven work (customer emails due before a trial ends, …);
+3. ``webhooks``: new events fanned out to endpoints, due deliveries sent;
+4. ``emails``: queued customer emails and team alerts sent, failed ones retried;
+5. ``documents``: PDFs of newly finalized and paid invoices rendered ahead of the first download;
 
 then the queued Django tasks (``django-tasks-db``; test-clock advances among them), drained with
 that package's own ``Worker``. Billing runs first so the events it emits go out in the same pass.
@@ -50,10 +52,25 @@ def _billing(size: int) -> int:
     return run_due_work(batch_size=size)
 
 
+def _timed_work(size: int) -> int:
+    """Timed work registered by other packages (customer emails due N days ahead, …), in real time."""
+    from seikyu.billing.timed_work import registered
+    from seikyu.core.clock import real_now
+
+    now = real_now()
+    return sum(work.run_due(now, None, size) for work in registered())
+
+
 def _webhooks(size: int) -> int:
     from seikyu.webhooks.services import run_webhook_work
 
     return run_webhook_work(limit=size)
+
+
+def _emails(size: int) -> int:
+    from seikyu.notifications.services import send_due_emails
+
+    return send_due_emails(limit=min(size, 50))
 
 
 def _documents(size: int) -> int:
@@ -66,7 +83,9 @@ def _documents(size: int) -> int:
 # (name, job): each job takes a batch size and returns how many items it handled.
 JOBS: tuple[tuple[str, Callable[[int], int]], ...] = (
     ("billing", _billing),
+    ("timed work", _timed_work),
     ("webhooks", _webhooks),
+    ("emails", _emails),
     ("documents", _documents),
 )
 

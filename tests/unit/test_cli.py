@@ -245,7 +245,7 @@ def test_worker_once_exits_when_nothing_is_due(env):
     started = time.monotonic()
     done = seikyu("worker", "--once", "--concurrency", "2", env=env)
     assert time.monotonic() - started < 30
-    assert done.stdout.count("worker: billing 0, webhooks 0, documents 0, tasks 0") == 2
+    assert done.stdout.count("worker: billing 0, timed work 0, webhooks 0, emails 0, documents 0, tasks 0") == 2
 
 
 def test_worker_stops_promptly_on_sigterm_even_while_idle(env):

@@ -44,13 +44,20 @@ def run(*, host: str, port: int, demo: bool) -> int:
             connection.close()
         return True
 
+    # On a laptop there is rarely an SMTP server: customer emails go to files unless one is set.
+    env = {**os.environ, "SEIKYU_DATA_DIR": str(settings.DATA_DIR)}
+    env.setdefault("SEIKYU_LOG_LEVEL", "WARNING")
+    env.setdefault("SEIKYU_PUBLIC_URL", url)
+    if "SEIKYU_EMAIL_URL" not in env and "SEIKYU_EMAIL_BACKEND" not in env:
+        env["SEIKYU_EMAIL_URL"] = f"file://{settings.DATA_DIR / 'emails'}"
+
     def announce() -> None:
         print(f"Seikyu is running at {url} (API: {url}/v1), data: {database}")
         print(f"Test secret key: {secret}")
+        if env.get("SEIKYU_EMAIL_URL", "").startswith("file://"):
+            print(f"Customer emails are written to {settings.DATA_DIR / 'emails'} (set SEIKYU_EMAIL_URL to send them)")
         print("Stop with Ctrl-C.", flush=True)
 
-    env = {**os.environ, "SEIKYU_DATA_DIR": str(settings.DATA_DIR)}
-    env.setdefault("SEIKYU_LOG_LEVEL", "WARNING")
     return supervise(
         {
             "web": seikyu_command("web", "--host", host, "--port", str(port)),

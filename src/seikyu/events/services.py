@@ -2,29 +2,27 @@
 
 ``emit`` and ``emit_many`` must be called inside the transaction that makes the change, with the
 object already rendered in its wire shape: the event log is the outbox that webhooks, emails,
-automation and analytics read after commit. Handlers registered with ``on`` run after commit, in
-the worker or the request, and must be idempotent (they may see an event twice).
+automation and analytics read. Subscribers (``seikyu.events.subscribers``) run inside the same
+transaction, right after the events are written, so what they record commits with the change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection
 
 from seikyu.core.ids import new_id
 
 from .context import current_request
 from .models import Event
+from .subscribers import notify_subscribers
 
 API_VERSION = "2026-10-28.endive"
-
-Handler = Callable[[Event], None]
-_handlers: dict[str, list[Handler]] = defaultdict(list)
 
 
 @dataclass(frozen=True)
@@ -34,16 +32,6 @@ class PendingEvent:
     created: dt.datetime
     livemode: bool
     previous_attributes: Mapping[str, Any] | None = None
-
-
-def on(event_type: str) -> Callable[[Handler], Handler]:
-    """Register a handler for an event type (``*`` for all) run after the emitting commit."""
-
-    def register(handler: Handler) -> Handler:
-        _handlers[event_type].append(handler)
-        return handler
-
-    return register
 
 
 def emit(
@@ -58,38 +46,56 @@ def emit(
 
 
 def emit_many(pending: Iterable[PendingEvent]) -> list[Event]:
-    """Write many events with one INSERT (the bill run emits thousands per batch)."""
+    """Write many events with one prepared statement (the bill run emits thousands per batch).
+
+    An object announced by several events (``invoice.paid`` and ``invoice.payment_succeeded``
+    carry the same invoice) is serialised once. Ids are made just before the write: readers of
+    the log rely on an event being written soon after its id is made."""
     request = current_request()
-    events = []
+    fields = Event._meta.concrete_fields
+    names = [f.attname for f in fields]
+    position = {name: n for n, name in enumerate(names)}
+    template = [f.get_default() for f in fields]
+    template[position["api_version"]] = API_VERSION
+    template[position["request_id"]] = request.request_id if request else None
+    template[position["idempotency_key"]] = request.idempotency_key if request else None
+    adapt = connection.ops.adapt_datetimefield_value
+    events: list[Event] = []
+    rows: list[list[Any]] = []
+    # id(object) → (object, its JSON): the object is kept so its id() can't be reused meanwhile.
+    serialised: dict[int, tuple[Mapping[str, Any], str]] = {}
     for item in pending:
         data: dict[str, Any] = {"object": dict(item.object)}
+        cached = serialised.get(id(item.object))
+        if cached is None:
+            cached = serialised[id(item.object)] = (item.object, json.dumps(data["object"]))
+        text = '{"object": ' + cached[1]
         if item.previous_attributes:
             data["previous_attributes"] = dict(item.previous_attributes)
-        events.append(
-            Event(
-                id=new_id("evt"),
-                livemode=item.livemode,
-                type=item.type,
-                created=item.created,
-                api_version=API_VERSION,
-                object_id=str(item.object.get("id") or ""),
-                data=data,
-                request_id=request.request_id if request else None,
-                idempotency_key=request.idempotency_key if request else None,
-            )
-        )
+            text += ', "previous_attributes": ' + json.dumps(data["previous_attributes"])
+        values = template.copy()
+        values[position["livemode"]] = item.livemode
+        values[position["type"]] = item.type
+        values[position["created"]] = item.created
+        values[position["object_id"]] = str(item.object.get("id") or "")
+        values[position["data"]] = data
+        events.append(Event.from_db(connection.alias, names, values))  # the row as it will be written
+        values[position["created"]] = adapt(item.created)
+        values[position["data"]] = text + "}"
+        rows.append(values)
     if not events:
         return []
-    Event.objects.bulk_create(events)
-    if _handlers:
-        transaction.on_commit(lambda: _dispatch(events))
+    for event, row in zip(events, rows, strict=True):
+        event.id = row[position["id"]] = new_id("evt")
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(Event._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})",
+            rows,
+        )
+    notify_subscribers(events)
     return events
-
-
-def _dispatch(events: list[Event]) -> None:
-    for event in events:
-        for handler in (*_handlers.get(event.type, ()), *_handlers.get("*", ())):
-            handler(event)
 
 
 def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,13 +19,14 @@ _subscribers: list[tuple[frozenset[str], Subscriber]] = []
 
 
 def subscribe(event_types: Iterable[str], handler: Subscriber) -> None:
-    """Call ``handler(events)`` with the events of these types from every emit; from ``AppConfig.ready``."""
+    """Call ``handler(events)`` with the events of these types (``*``: all) from every emit;
+    from ``AppConfig.ready``."""
     _subscribers.append((frozenset(event_types), handler))
 
 
 def notify_subscribers(events: Sequence[Event]) -> None:
     """Called by ``emit_many`` inside the transaction that wrote ``events``."""
     for types, handler in _subscribers:
-        matching = [event for event in events if event.type in types]
+        matching = list(events) if "*" in types else [event for event in events if event.type in types]
         if matching:
             handler(matching)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import stripe
 
-pytestmark = pytest.mark.live_server_sdk
 
 
 def test_the_sdk_issues_previews_lists_and_voids_credit_notes(stripe_client: stripe.StripeClient) -> None:

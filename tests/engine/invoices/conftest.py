@@ -4,7 +4,8 @@ with and without cards, and a recorder of emitted events in emission order."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from seikyu.billing.services.invoices import create_manual_invoice
 from seikyu.billing.services.payment_methods import attach_payment_method
 from seikyu.core.clock import pinned
 from seikyu.events.models import Event
-from seikyu.events.services import on
+from seikyu.events.subscribers import subscribe
 
 NOW = dt.datetime(2026, 4, 1, 0, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -105,33 +106,36 @@ def coupon(db: None) -> Callable[..., Any]:
 _recording: list[list[Event]] = []
 
 
-@on("*")
-def _record(event: Event) -> None:
+def _record(events: Sequence[Event]) -> None:
     for sink in _recording:
-        sink.append(event)
+        sink.extend(events)
+
+
+subscribe(["*"], _record)
 
 
 class EventRecorder:
-    """Events in the order handlers receive them (emission order). Handlers run after commit;
-    inside a test's transaction, ``capture()`` runs them at the end of its block."""
+    """Events emitted inside ``capture()`` blocks, in emission order, as subscribers receive them
+    inside the emitting transaction."""
 
-    def __init__(self, capture: Any) -> None:
-        self._capture = capture
+    def __init__(self) -> None:
         self.seen: list[Event] = []
 
-    def capture(self) -> Any:
-        return self._capture(execute=True)
+    @contextmanager
+    def capture(self) -> Iterator[None]:
+        _recording.append(self.seen)
+        try:
+            yield
+        finally:
+            _recording.remove(self.seen)
 
     def types(self, object_id: str | None = None) -> list[str]:
         return [e.type for e in self.seen if object_id is None or e.object_id == object_id]
 
 
 @pytest.fixture
-def events(django_capture_on_commit_callbacks: Any) -> Iterator[EventRecorder]:
-    recorder = EventRecorder(django_capture_on_commit_callbacks)
-    _recording.append(recorder.seen)
-    yield recorder
-    _recording.remove(recorder.seen)
+def events() -> EventRecorder:
+    return EventRecorder()
 
 
 def event_objects(kind: str) -> list[dict[str, Any]]:
