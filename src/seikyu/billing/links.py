@@ -14,15 +14,15 @@ _SALT = "seikyu.hosted-invoice"
 
 
 def invoice_token(invoice_id: str) -> str:
-    return signing.dumps(invoice_id, salt=_SALT, compress=False)
+    # A plain signature (no timestamp), so the same invoice always gets the same link.
+    return signing.Signer(salt=_SALT).sign(invoice_id)
 
 
 def invoice_id_from_token(token: str) -> str | None:
     try:
-        value = signing.loads(token, salt=_SALT)
+        return signing.Signer(salt=_SALT).unsign(token)
     except signing.BadSignature:
         return None
-    return value if isinstance(value, str) else None
 
 
 def hosted_invoice_url(invoice_id: str) -> str:
