@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from seikyu.core.clock import real_now
 from seikyu.events.models import Event
 from seikyu.events.services import render_event
+from seikyu.notifications.alerts import alert_team
 
 from .models import Delivery, DeliveryAttempt, WebhookEndpoint
 from .pending import adjust_pending_webhooks
@@ -213,15 +214,8 @@ def disable_failing_endpoint(endpoint: WebhookEndpoint) -> None:
         f"Fix the receiver, re-enable the endpoint (POST /v1/webhook_endpoints/{endpoint.id} with "
         "disabled=false) and resend the deliveries it missed (POST /v1/webhook_deliveries/{id}/resend)."
     )
-    transaction.on_commit(lambda: alert_team(subject, body), robust=True)
-
-
-def alert_team(subject: str, body: str) -> None:
-    try:
-        from seikyu.notifications.alerts import alert_team as send_alert
-    except ImportError as exc:
-        if not (getattr(exc, "name", None) or "").startswith("seikyu.notifications"):
-            raise
-        logger.warning("team alerts are not available (%s); not sent: %s", exc, subject)
-        return
-    send_alert(subject, body)
+    # Queued in this transaction (the email outbox): the alert exists exactly when the endpoint is disabled.
+    disabled_at = int(real_now().timestamp())
+    alert_team(
+        subject, body, livemode=endpoint.livemode, dedupe_key=f"webhook_endpoint_disabled:{endpoint.id}:{disabled_at}"
+    )
