@@ -4,7 +4,7 @@
 # What Seikyu runs with: psql/pg_dump/pg_isready, and the Japanese font its PDFs embed.
 SEIKYU_APT_PACKAGES=(postgresql-client fonts-noto-cjk)
 # What only the tests need: the browser the browser tests drive.
-SEIKYU_TEST_APT_PACKAGES=(chromium)
+SEIKYU_TEST_APT_PACKAGES=(chromium poppler-utils)
 SEIKYU_UV_VERSION="0.13.8"
 
 # As root, or through sudo.
