@@ -3,7 +3,7 @@
 
 # What Seikyu runs with: psql/pg_dump/pg_isready, and the Japanese font its PDFs embed.
 SEIKYU_APT_PACKAGES=(postgresql-client fonts-noto-cjk)
-# What only the tests need: the browser the browser tests drive.
+# What only the tests need: the browser the browser tests drive, pdftotext and pdftoppm for documents.
 SEIKYU_TEST_APT_PACKAGES=(chromium poppler-utils)
 SEIKYU_UV_VERSION="0.13.8"
 
