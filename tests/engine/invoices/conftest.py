@@ -6,64 +6,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from seikyu.billing.models import Customer, Invoice, TaxRate
-from seikyu.billing.services.catalog import create_coupon, create_price, create_product, create_tax_rate
-from seikyu.billing.services.customers import create_customer, update_customer
+from seikyu.billing.models import Customer, Invoice
+from seikyu.billing.services.catalog import create_coupon, create_price, create_product
 from seikyu.billing.services.invoice_items import create_invoice_item
 from seikyu.billing.services.invoices import create_manual_invoice
-from seikyu.billing.services.payment_methods import attach_payment_method
-from seikyu.core.clock import pinned
 from seikyu.events.models import Event
 from seikyu.events.subscribers import subscribe
 
-NOW = dt.datetime(2026, 4, 1, 0, 0, tzinfo=dt.UTC)
+from ..shared_fixtures import NOW, Rates, frozen_real_time, make_customer, rates  # noqa: F401 (fixtures)
+
 DAY = dt.timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def frozen_real_time() -> Iterator[dt.datetime]:
-    """Real time pinned, so every ``created`` and schedule in a test is exact."""
-    with pinned(NOW):
-        yield NOW
-
-
-@dataclass
-class Rates:
-    standard: TaxRate  # 10 % exclusive
-    reduced: TaxRate  # 8 % exclusive (軽減税率)
-    standard_inclusive: TaxRate  # 10 % inclusive
-
-
 @pytest.fixture
-def rates(db: None) -> Rates:
-    def rate(name: str, percentage: str, inclusive: bool) -> TaxRate:
-        return create_tax_rate(
-            {"display_name": name, "percentage": percentage, "inclusive": inclusive, "country": "JP"}, livemode=False
-        )
-
-    return Rates(rate("消費税", "10", False), rate("消費税（軽減）", "8", False), rate("消費税（内税）", "10", True))
-
-
-@pytest.fixture
-def make_customer(db: None) -> Callable[..., Customer]:
-    def make(card: str | None = None, **data: Any) -> Customer:
-        customer = create_customer({"name": "株式会社テスト", "email": "billing@example.jp", **data}, livemode=False)
-        if card:
-            pm = attach_payment_method(card, customer, livemode=False)
-            update_customer(customer.id, {"invoice_settings": {"default_payment_method": pm.id}}, livemode=False)
-            customer.refresh_from_db()
-        return customer
-
-    return make
-
-
-@pytest.fixture
-def customer(make_customer: Callable[..., Customer]) -> Customer:
+def customer(make_customer: Callable[..., Customer]) -> Customer:  # noqa: F811 (an imported fixture)
     return make_customer()
 
 
