@@ -1,6 +1,6 @@
 """Bill-run benchmark: N subscriptions due at the same instant, renewed by the billing clock.
 
-    .venv/bin/python bench/bill_run.py --db postgres --n 100000 [--workers 2] [--batch-size 500]
+    .venv/bin/python bench/bill_run.py --db postgres --n 100000 [--workers 2] [--batch-size 500] [--profile out]
 
 Set-up (not timed): one customer + card + monthly JPY subscription with 10 % tax made through the
 services, then cloned N times with bulk inserts into a fresh database. Timed:
@@ -34,7 +34,7 @@ def configure(db: str) -> None:
     else:
         os.environ.pop("DATABASE_URL", None)
         os.environ.setdefault("SEIKYU_DATA_DIR", tempfile.mkdtemp(prefix="seikyu-bench-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "seikyu.settings"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seikyu.settings")
     sys.path.insert(0, str(ROOT / "src"))
     import django
 
@@ -141,8 +141,18 @@ def _worker(db: str, at: float, batch_size: int, results: multiprocessing.Queue)
     results.put(drain(at, batch_size))
 
 
-def timed_phase(db: str, at: dt.datetime, batch_size: int, workers: int) -> float:
+def timed_phase(db: str, at: dt.datetime, batch_size: int, workers: int, profile: str | None = None) -> float:
     started = time.perf_counter()
+    if profile:
+        import cProfile
+        import pstats
+
+        with cProfile.Profile() as profiler:
+            drain(at.timestamp(), batch_size)
+        elapsed = time.perf_counter() - started
+        profiler.dump_stats(profile)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+        return elapsed
     if workers == 1:
         drain(at.timestamp(), batch_size)
     else:
@@ -183,9 +193,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (PostgreSQL only)")
+    parser.add_argument(
+        "--profile", metavar="PREFIX", help="profile each phase (one worker) into PREFIX.renewal / PREFIX.collection"
+    )
     args = parser.parse_args()
     if args.workers > 1 and args.db != "postgres":
         parser.error("--workers > 1 needs --db postgres (SQLite serialises writers)")
+    if args.profile and args.workers > 1:
+        parser.error("--profile runs the phases in this process: use one worker")
     if args.db == "postgres":
         fresh_postgres_database()
     configure(args.db)
@@ -194,8 +209,9 @@ def main() -> None:
     from seikyu.billing.services.settings import get_billing_settings
 
     window = dt.timedelta(seconds=get_billing_settings(False).invoice_draft_window_seconds)
-    renew = timed_phase(args.db, due, args.batch_size, args.workers)
-    collect = timed_phase(args.db, due + window, args.batch_size, args.workers)
+    profile = args.profile
+    renew = timed_phase(args.db, due, args.batch_size, args.workers, profile and f"{profile}.renewal")
+    collect = timed_phase(args.db, due + window, args.batch_size, args.workers, profile and f"{profile}.collection")
     check(args.n)
     command = f".venv/bin/python bench/bill_run.py --db {args.db} --n {args.n}"
     if args.workers > 1:

@@ -6,7 +6,6 @@ import pytest
 import stripe
 
 
-
 def test_the_sdk_issues_previews_lists_and_voids_credit_notes(stripe_client: stripe.StripeClient) -> None:
     client = stripe_client
     tax = client.v1.tax_rates.create({"display_name": "消費税", "percentage": 10, "inclusive": False})

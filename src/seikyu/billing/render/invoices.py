@@ -286,12 +286,17 @@ class InvoiceRelations:
 
     @classmethod
     def load(cls, invoices: Sequence[Invoice]) -> InvoiceRelations:
-        """Every line (price loaded), payment and tax rate of ``invoices``: three queries."""
+        """Every line (price loaded), payment and tax rate of ``invoices``: four queries."""
         found = cls()
         ids = [inv.id for inv in invoices]
         if not ids:
             return found
-        for line in InvoiceLineItem.objects.filter(invoice_id__in=ids).select_related("price").order_by("position"):
+        lines = list(InvoiceLineItem.objects.filter(invoice_id__in=ids).order_by("position"))
+        # A batch bills few prices: read once and shared, not joined into every line row.
+        prices = Price.objects.in_bulk({line.price_id for line in lines if line.price_id})
+        for line in lines:
+            if line.price_id:
+                line.price = prices[line.price_id]
             found.lines[line.invoice_id].append(line)
         for payment in InvoicePayment.objects.filter(invoice_id__in=ids).order_by("created", "id"):
             found.payments[payment.invoice_id].append(payment)

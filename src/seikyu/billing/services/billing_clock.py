@@ -6,7 +6,7 @@ the earliest thing due, then one batch of invoice-side work (finalize, retry, ov
 calls it until it returns 0; a test clock calls it at each instant it steps through.
 
 A batch costs a constant number of queries whatever its size: renewals build every draft in
-memory, make them with one ``create_invoices``, save subscriptions with one ``bulk_update`` and
+memory, make them with one ``create_invoices``, save subscriptions with one ``bulk_save`` and
 announce them with one ``emit_many``. Renewal invoices carry ``cycle_key`` = subscription and
 period start, so a crash between two steps or a second worker never bills a period twice.
 """
@@ -25,6 +25,7 @@ from seikyu.events.services import PendingEvent, emit_many
 
 from ..models import BillingSettings, Invoice, Subscription
 from .bulk import bulk_save
+from .due import DUE_INDEX_ORDER, in_due_order
 from .invoice_lifecycle import finalize_invoices, mark_uncollectible, void_invoice
 from .invoices import create_invoices, process_due_invoices
 from .preview import upcoming_invoices
@@ -77,7 +78,7 @@ def _claim(now: dt.datetime, test_clock_id: str | None, limit: int) -> list[Subs
     query = Subscription.objects.filter(next_action_at__lte=now, test_clock_id=test_clock_id)
     if connection.features.has_select_for_update_skip_locked:
         query = query.select_for_update(skip_locked=True, of=("self",))
-    return list(query.select_related("customer").order_by("next_action_at", "id")[:limit])
+    return in_due_order(query.select_related("customer").order_by(*DUE_INDEX_ORDER)[:limit])
 
 
 def run_due_work(*, now: dt.datetime | None = None, test_clock_id: str | None = None, batch_size: int = 500) -> int:

@@ -13,6 +13,7 @@ from ..clock import now_for
 from ..models import Invoice, PaymentMethod
 from . import dunning
 from .bulk import bulk_save
+from .due import DUE_INDEX_ORDER, in_due_order
 from .invoice_lifecycle import (
     emit_invoice_events,
     finalize_invoices,
@@ -56,10 +57,13 @@ def _attempt(
     now: dt.datetime,
     off_session: bool,
     payment_method: PaymentMethod | None = None,
+    ctx: InvoiceContext | None = None,
 ) -> list[Attempt]:
     """Attempt payment of open invoices and apply each outcome to its invoice: paid, or a failed
     attempt counted with the next retry from the dunning rules (and the end behaviour once they are
     exhausted). Saves the invoices, emits their events and tells their subscriptions."""
+    ctx = ctx if ctx is not None else InvoiceContext()
+    ctx.ensure(invoices)
     settings = billing_settings_for(inv.livemode for inv in invoices)
     methods = (
         {inv.id: payment_method for inv in invoices} if payment_method is not None else payment_methods_for(invoices)
@@ -98,7 +102,7 @@ def _attempt(
         else:
             failed.append((inv, plan.final))
     bulk_save(invoices, COLLECTION_FIELDS)
-    ctx = InvoiceContext.load(invoices)
+    ctx.record_payments(a.invoice_payment for a in attempts)
     emit_invoice_events(events, ctx, now=now)
     tell_subscriptions("on_invoices_paid", paid, now=now)
     for inv in action_required:
@@ -119,30 +123,36 @@ def _give_up(invoices: Sequence[Invoice], end_status: str, *, now: dt.datetime) 
     return []
 
 
-def collect_invoices(invoices: Sequence[Invoice], *, now: dt.datetime) -> list[Invoice]:
+def collect_invoices(
+    invoices: Sequence[Invoice], *, now: dt.datetime, locked: bool = False, ctx: InvoiceContext | None = None
+) -> list[Invoice]:
     """Charge the open charge_automatically invoices among ``invoices`` off session (others are
-    skipped); returns those attempted, updated. A card decline is an outcome here, not an error."""
+    skipped); returns those attempted, updated. A card decline is an outcome here, not an error.
+    ``locked`` and ``ctx`` as for ``finalize_invoices``."""
     with transaction.atomic():
         due = [
             inv
-            for inv in lock_invoices(invoices)
+            for inv in (invoices if locked else lock_invoices(invoices))
             if inv.status == Status.OPEN
             and inv.collection_method == "charge_automatically"
             and inv.amount_remaining > 0
         ]
         if due:
-            _attempt(due, now=now, off_session=True)
+            _attempt(due, now=now, off_session=True, ctx=ctx)
     return due
 
 
 def advance_invoices(invoices: Sequence[Invoice], *, now: dt.datetime) -> None:
     """What auto_advance does once a draft's window has passed: finalize, then charge
-    (charge_automatically) or send (send_invoice)."""
-    finalized = finalize_invoices([inv for inv in invoices if inv.auto_advance], now=now)
-    collect_invoices([inv for inv in finalized if inv.status == Status.OPEN], now=now)
+    (charge_automatically) or send (send_invoice). ``invoices`` are locked and current in the
+    caller's transaction (claimed by the billing clock, or just created), so neither step reads
+    them again, and both render with one context."""
+    ctx = InvoiceContext()
+    finalized = finalize_invoices([inv for inv in invoices if inv.auto_advance], now=now, locked=True, ctx=ctx)
+    collect_invoices([inv for inv in finalized if inv.status == Status.OPEN], now=now, locked=True, ctx=ctx)
     to_send = [inv for inv in finalized if inv.collection_method == "send_invoice" and inv.status == Status.OPEN]
     if to_send:
-        emit_invoice_events([("invoice.sent", inv) for inv in to_send], InvoiceContext.load(to_send), now=now)
+        emit_invoice_events([("invoice.sent", inv) for inv in to_send], ctx, now=now)
 
 
 def pay_invoice(
@@ -219,13 +229,11 @@ def _settle_by_hand(invoice: Invoice, *, now: dt.datetime, out_of_band: bool) ->
 
 
 def _claim_due(*, now: dt.datetime, test_clock_id: str | None, limit: int) -> list[Invoice]:
-    query = Invoice.objects.filter(test_clock_id=test_clock_id, next_action_at__lte=now).order_by(
-        "next_action_at", "id"
-    )
+    query = Invoice.objects.filter(test_clock_id=test_clock_id, next_action_at__lte=now).order_by(*DUE_INDEX_ORDER)
     if connection.features.has_select_for_update_skip_locked:
         # Several workers share the work: each takes rows nobody else holds.
         query = query.select_for_update(skip_locked=True)
-    return list(query[:limit])
+    return in_due_order(query[:limit])
 
 
 def process_due_invoices(*, now: dt.datetime, test_clock_id: str | None, limit: int) -> int:

@@ -114,19 +114,25 @@ def open_action_at(inv: Invoice, settings: BillingSettings) -> dt.datetime | Non
     return inv.due_date if inv.overdue_sent_at is None else overdue_final_at(inv, settings)
 
 
-def finalize_invoices(invoices: Sequence[Invoice], *, now: dt.datetime) -> list[Invoice]:
+def finalize_invoices(
+    invoices: Sequence[Invoice], *, now: dt.datetime, locked: bool = False, ctx: InvoiceContext | None = None
+) -> list[Invoice]:
     """Finalize the drafts among ``invoices`` (others are skipped) and return them.
 
     Numbers them, copies the customer's details, sets the due date of send_invoice invoices,
     settles the customer balance, and marks paid at once those with nothing due (no payment
-    attempt; ``invoice.paid`` and ``invoice.payment_succeeded`` follow ``invoice.finalized``)."""
+    attempt; ``invoice.paid`` and ``invoice.payment_succeeded`` follow ``invoice.finalized``).
+    ``locked``: the caller already holds the rows locked and its instances are current (the
+    billing clock's claim), so they are not read again. ``ctx``: a context to render with that
+    the caller goes on using."""
     with transaction.atomic():
-        drafts = [inv for inv in lock_invoices(invoices) if inv.status == Status.DRAFT]
+        drafts = [inv for inv in (invoices if locked else lock_invoices(invoices)) if inv.status == Status.DRAFT]
         if not drafts:
             return []
         customers = lock_customers(inv.customer_id for inv in drafts)
         settings = billing_settings_for(inv.livemode for inv in drafts)
-        ctx = InvoiceContext.load(drafts)
+        ctx = ctx if ctx is not None else InvoiceContext()
+        ctx.ensure(drafts)
         assign_numbers(drafts, customers, settings)
         snapshot_customers(drafts, customers)
         paid = []

@@ -14,23 +14,49 @@ from typing import Any
 
 from seikyu.core.invoice_math import InvoiceMath, MathDiscount, MathLine, MathTaxRate, TaxAmount, compute_invoice
 
-from ..models import Discount, Invoice, InvoiceLineItem
+from ..models import Discount, Invoice, InvoiceLineItem, InvoicePayment
 from ..render.invoices import InvoiceRelations
 
 
 @dataclass
 class InvoiceContext(InvoiceRelations):
-    """What invoices render with, plus their discounts (coupon loaded) to compute with."""
+    """What invoices render with, plus their discounts (coupon loaded) to compute with.
+
+    One context can follow a batch through several steps (finalize, then charge): each step
+    ``ensure``s its invoices, and only invoices not seen yet are read."""
 
     discounts: dict[str, Discount] = field(default_factory=dict)
+    loaded: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, invoices: Sequence[Invoice]) -> InvoiceContext:
         ctx = cls()
-        relations = InvoiceRelations.load(invoices)
-        ctx.lines, ctx.payments, ctx.tax_rates = relations.lines, relations.payments, relations.tax_rates
-        ctx.add_discounts([d for inv in invoices for d in inv.discount_ids])
+        ctx.ensure(invoices)
         return ctx
+
+    def ensure(self, invoices: Sequence[Invoice]) -> None:
+        """Read the lines, payments, tax rates and discounts of ``invoices`` not loaded yet."""
+        todo = [inv for inv in invoices if inv.id not in self.loaded]
+        if not todo:
+            return
+        relations = InvoiceRelations.load(todo)
+        self.lines.update(relations.lines)
+        self.payments.update(relations.payments)
+        self.tax_rates.update(relations.tax_rates)
+        self.loaded.update(inv.id for inv in todo)
+        self.add_discounts([d for inv in todo for d in inv.discount_ids])
+
+    def record_payments(self, payments: Iterable[InvoicePayment]) -> None:
+        """Invoice payments made or changed since loading, so renderings show them without a
+        re-read (a new one is the latest of its invoice, so it goes last)."""
+        for payment in payments:
+            known = self.payments[payment.invoice_id]
+            for n, old in enumerate(known):
+                if old.id == payment.id:
+                    known[n] = payment
+                    break
+            else:
+                known.append(payment)
 
     def add_discounts(self, ids: Iterable[str]) -> None:
         missing = set(ids) - self.discounts.keys()

@@ -19,7 +19,7 @@ from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 
 from ..clock import now_for
 from ..models import BillingSettings, Customer, Discount, Invoice, InvoiceItem, InvoiceLineItem, Price
-from .bulk import bulk_save
+from .bulk import bulk_insert, bulk_save, new_row
 from .catalog import load, merge_metadata, new_discount, record_redemptions, resolve_discount_source
 from .customers import load_customer
 from .drafts import InvoiceDraft, LineDraft
@@ -114,12 +114,13 @@ def _pending_items(drafts: Sequence[InvoiceDraft]) -> dict[int, list[InvoiceItem
 
 
 def _line_from_item(item: InvoiceItem, invoice: Invoice, position: int) -> InvoiceLineItem:
-    return InvoiceLineItem(
+    line = new_row(
+        InvoiceLineItem,
         id=new_id("il"),
         livemode=invoice.livemode,
         created=invoice.created,
         metadata=dict(item.metadata),
-        invoice=invoice,
+        invoice_id=invoice.id,
         position=position,
         currency=item.currency,
         description=item.description,
@@ -136,15 +137,18 @@ def _line_from_item(item: InvoiceItem, invoice: Invoice, position: int) -> Invoi
         discountable=item.discountable,
         tax_rates=list(item.tax_rates),
     )
+    line.invoice = invoice
+    return line
 
 
 def _line_from_draft(draft: LineDraft, invoice: Invoice, position: int) -> InvoiceLineItem:
-    return InvoiceLineItem(
+    line = new_row(
+        InvoiceLineItem,
         id=new_id("il"),
         livemode=invoice.livemode,
         created=invoice.created,
         metadata=dict(draft.metadata),
-        invoice=invoice,
+        invoice_id=invoice.id,
         position=position,
         currency=draft.currency.lower(),
         description=draft.description,
@@ -161,18 +165,21 @@ def _line_from_draft(draft: LineDraft, invoice: Invoice, position: int) -> Invoi
         discountable=draft.discountable,
         tax_rates=list(draft.tax_rate_ids),
     )
+    line.invoice = invoice
+    return line
 
 
 def _invoice_from_draft(draft: InvoiceDraft, customer: Customer, settings: BillingSettings) -> Invoice:
     send = draft.collection_method == "send_invoice"
     window = dt.timedelta(seconds=settings.invoice_draft_window_seconds)
     finalizes_at = draft.created + window if draft.auto_advance else None
-    return Invoice(
+    invoice = new_row(
+        Invoice,
         id=new_id("in"),
         livemode=draft.livemode,
         created=draft.created,
         metadata=dict(draft.metadata),
-        customer=customer,
+        customer_id=customer.id,
         subscription_id=draft.subscription_id,
         status=Status.DRAFT,
         billing_reason=draft.billing_reason,
@@ -194,6 +201,8 @@ def _invoice_from_draft(draft: InvoiceDraft, customer: Customer, settings: Billi
         automatically_finalizes_at=finalizes_at,
         next_action_at=finalizes_at,
     )
+    invoice.customer = customer
+    return invoice
 
 
 def create_invoices(drafts: Sequence[InvoiceDraft]) -> list[Invoice]:
@@ -261,8 +270,8 @@ def _create(drafts: Sequence[InvoiceDraft], overrides: Sequence[Mapping[str, Any
             )
         snapshot_customers(invoices, customers)
 
-        Invoice.objects.bulk_create(invoices)
-        InvoiceLineItem.objects.bulk_create([line for inv in invoices for line in ctx.lines[inv.id]])
+        bulk_insert(invoices)
+        bulk_insert([line for inv in invoices for line in ctx.lines[inv.id]])
         if pulled:
             bulk_save(pulled, ["invoice"])
         emit_many(PendingEvent("invoice.created", ctx.render(inv), inv.created, inv.livemode) for inv in invoices)

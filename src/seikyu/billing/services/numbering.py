@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 
 from seikyu.billing.models import BillingSettings, Customer, Invoice
 
+from .bulk import bulk_save
+
 
 def format_number(prefix: str, sequence: int) -> str:
     return f"{prefix}-{sequence:04d}"
@@ -38,4 +40,4 @@ def assign_numbers(
             invoice.number = format_number(customer.invoice_prefix, customer.next_invoice_sequence)
             customer.next_invoice_sequence += 1
     if counters:
-        BillingSettings.objects.bulk_update(list(counters.values()), ["next_account_invoice_sequence"])
+        bulk_save(list(counters.values()), ["next_account_invoice_sequence"])

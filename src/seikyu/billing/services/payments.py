@@ -24,7 +24,7 @@ from ..clock import now_for
 from ..gateways import ChargeResult, get_gateway
 from ..models import Charge, Customer, Invoice, InvoicePayment, PaymentIntent, PaymentMethod, Refund, Subscription
 from ..render.payments import render_charge, render_payment_intent, render_payment_method, render_refund
-from .bulk import bulk_save
+from .bulk import bulk_insert, bulk_save, new_row
 
 PI = PaymentIntent.Status
 
@@ -104,7 +104,8 @@ def _outcome(result: ChargeResult) -> dict[str, Any]:
 
 def _new_intent(inv: Invoice, pm: PaymentMethod, now: dt.datetime) -> tuple[PaymentIntent, InvoicePayment]:
     intent_id = new_id("pi")
-    intent = PaymentIntent(
+    intent = new_row(
+        PaymentIntent,
         id=intent_id,
         livemode=inv.livemode,
         created=now,
@@ -117,7 +118,8 @@ def _new_intent(inv: Invoice, pm: PaymentMethod, now: dt.datetime) -> tuple[Paym
         description=f"Invoice {inv.number}" if inv.number else None,
         client_secret=new_secret(f"{intent_id}_secret", 24),
     )
-    payment = InvoicePayment(
+    payment = new_row(
+        InvoicePayment,
         id=new_id("inpay"),
         livemode=inv.livemode,
         created=now,
@@ -177,9 +179,9 @@ def charge_invoices(
         attempts.append(Attempt(inv, pm, result, intent, payment, charge))
 
     charges = [a.charge for a in attempts if a.charge is not None]
-    PaymentIntent.objects.bulk_create(new_intents)
-    Charge.objects.bulk_create(charges)
-    InvoicePayment.objects.bulk_create(new_payments)
+    bulk_insert(new_intents)
+    bulk_insert(charges)
+    bulk_insert(new_payments)
     new_ids = {intent.id for intent in new_intents}
     reused = [a.payment_intent for a in attempts if a.payment_intent.id not in new_ids]
     if reused:
@@ -211,7 +213,8 @@ def _charge_row(
     inv: Invoice, pm: PaymentMethod, intent: PaymentIntent, result: ChargeResult, now: dt.datetime
 ) -> Charge:
     ok = result.succeeded
-    return Charge(
+    return new_row(
+        Charge,
         id=new_id("ch"),
         livemode=inv.livemode,
         created=now,

@@ -52,7 +52,7 @@ class Bundle:
 
 
 def load_bundles(subs: Sequence[Subscription]) -> list[Bundle]:
-    """Three queries whatever the number of subscriptions."""
+    """Four queries whatever the number of subscriptions."""
     related = load_related(subs)
     return [Bundle(s, related.items[s.id], related.tax_rates, related.discounts[s.id]) for s in subs]
 

@@ -9,7 +9,7 @@ late payment of a superseded renewal) changes nothing. Each change is saved with
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from ..models import Invoice, Subscription
 from .subscription_state import end_subscriptions, load_bundles, save_subscriptions, settings_for, snapshot
@@ -18,13 +18,16 @@ Status = Subscription.Status
 OWING = frozenset({Status.INCOMPLETE, Status.PAST_DUE, Status.UNPAID})
 
 
-def _latest_for(invoices: Sequence[Invoice]) -> list[Subscription]:
-    """The subscriptions whose latest invoice is one of these, locked for the change."""
+def _latest_for(invoices: Sequence[Invoice], statuses: Collection[str] | None = None) -> list[Subscription]:
+    """The subscriptions whose latest invoice is one of these (and, given ``statuses``, in one of
+    them), locked for the change."""
     by_sub = {inv.subscription_id: inv.id for inv in invoices if inv.subscription_id}
     if not by_sub:
         return []
-    subs = Subscription.objects.select_for_update().filter(id__in=by_sub).order_by("id")
-    return [s for s in subs if s.latest_invoice_id == by_sub[s.id]]
+    subs = Subscription.objects.select_for_update().filter(id__in=by_sub)
+    if statuses is not None:
+        subs = subs.filter(status__in=statuses)
+    return [s for s in subs.order_by("id") if s.latest_invoice_id == by_sub[s.id]]
 
 
 def _set_status(subs: Sequence[Subscription], status: str, *, now: dt.datetime) -> None:
@@ -61,7 +64,8 @@ def _payment_missing(invoice: Invoice, *, now: dt.datetime, final: bool) -> None
 
 def on_invoices_paid(invoices: Sequence[Invoice], *, now: dt.datetime) -> None:
     """incomplete / past_due / unpaid → active; trialing and the rest stay as they are."""
-    _set_status([s for s in _latest_for(invoices) if s.status in OWING], Status.ACTIVE, now=now)
+    # Only owing subscriptions change: the (usual) active ones are neither read nor locked.
+    _set_status(_latest_for(invoices, OWING), Status.ACTIVE, now=now)
 
 
 def on_invoice_payment_failed(invoice: Invoice, *, now: dt.datetime, final: bool) -> None:

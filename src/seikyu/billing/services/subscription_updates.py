@@ -24,6 +24,7 @@ from seikyu.events.services import PendingEvent, emit_many
 
 from ..models import Discount, Invoice, Subscription, SubscriptionItem
 from ..render.customers import render_discount
+from .bulk import bulk_save
 from .catalog import merge_metadata
 from .invoice_items import create_pending_items
 from .subscription_lines import (
@@ -133,7 +134,7 @@ def _plan_items(b: Bundle, requests: Sequence[ItemRequest], *, now: dt.datetime)
 
 def _save_items(plan: _ItemPlan) -> None:
     SubscriptionItem.objects.bulk_create(plan.created)
-    SubscriptionItem.objects.bulk_update(plan.updated, ["price", "quantity", "tax_rates", "metadata"])
+    bulk_save(plan.updated, ["price", "quantity", "tax_rates", "metadata"])
     SubscriptionItem.objects.filter(id__in=[item.id for item in plan.deleted]).delete()
 
 

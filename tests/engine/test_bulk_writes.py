@@ -1,0 +1,104 @@
+"""The bill run's own writers (``bulk_insert``, ``bulk_save``, ``emit_many``) store exactly what
+Django's ORM would: every column reads back equal, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db.models import Model
+
+from seikyu.billing.models import Customer, Invoice
+from seikyu.billing.services.bulk import bulk_insert, bulk_save, new_row
+from seikyu.billing.services.customers import create_customer
+from seikyu.core.ids import new_id
+from seikyu.events.models import Event
+from seikyu.events.services import PendingEvent, emit_many
+
+pytestmark = pytest.mark.django_db
+
+AT = dt.datetime(2026, 2, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
+
+
+def columns(obj: Model) -> dict[str, Any]:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def invoice(customer: Customer, **changes: Any) -> Invoice:
+    made = new_row(
+        Invoice,
+        id=new_id("in"),
+        created=AT,
+        customer_id=customer.id,
+        currency="jpy",
+        period_start=AT,
+        period_end=AT + dt.timedelta(days=31),
+        metadata={"plan": "ゴールド", "quote": 'say "hi"\\'},
+        default_tax_rates=["txr_a", "txr_b"],
+        total_taxes=[{"amount": 500, "tax_rate_details": {"tax_rate": "txr_a"}}],
+        customer_address=None,
+        subtotal=5000,
+        total=5500,
+        amount_due=5500,
+        amount_remaining=5500,
+        auto_advance=True,
+        next_action_at=AT + dt.timedelta(hours=1),
+        cycle_key=f"sub_x:{new_id('k')}",
+    )
+    for name, value in changes.items():
+        setattr(made, name, value)
+    return made
+
+
+@pytest.fixture
+def customer() -> Customer:
+    return create_customer({"name": "山田太郎", "email": "taro@example.jp"}, livemode=False)
+
+
+def test_inserted_rows_read_back_as_they_were_made(customer):
+    made = [invoice(customer), invoice(customer, description="二件目", due_date=AT, ending_balance=-100)]
+    bulk_insert(made)
+    for row in made:
+        assert not row._state.adding
+        assert columns(Invoice.objects.get(id=row.id)) == columns(row)
+
+
+def test_saved_fields_change_and_the_others_stay(customer):
+    first, second = invoice(customer), invoice(customer)
+    bulk_insert([first, second])
+    first.status, first.number, first.paid_at = "paid", "ABC-0001", AT + dt.timedelta(seconds=1)
+    first.total_taxes, first.next_action_at = [], None
+    second.status, second.customer_address = "open", {"country": "JP", "line1": "渋谷区"}
+    bulk_save([first, second], ["status", "number", "paid_at", "total_taxes", "next_action_at", "customer_address"])
+    for row in (first, second):
+        assert columns(Invoice.objects.get(id=row.id)) == columns(row)
+    # A JSON field saved as None is SQL NULL, as the ORM stores it.
+    assert Invoice.objects.filter(id=first.id, customer_address__isnull=True).exists()
+
+
+def test_new_row_refuses_an_unknown_field():
+    with pytest.raises(TypeError, match="no field customer"):
+        new_row(Invoice, id="in_x", customer="cus_x")
+
+
+def test_events_store_their_objects_and_previous_attributes(customer):
+    invoice_wire = {"id": "in_1", "object": "invoice", "status": "paid", "lines": {"data": [{"amount": 5500}]}}
+    sub_wire = {"id": "sub_1", "object": "subscription", "status": "active", "metadata": {"名前": "値"}}
+    emitted = emit_many(
+        [
+            PendingEvent("invoice.paid", invoice_wire, AT, False),
+            PendingEvent("invoice.payment_succeeded", invoice_wire, AT, False),
+            PendingEvent("customer.subscription.updated", sub_wire, AT, False, {"status": "past_due"}),
+        ]
+    )
+    assert [e.id for e in emitted] == sorted(e.id for e in emitted)
+    stored = {e.id: e for e in Event.objects.filter(id__in=[e.id for e in emitted])}
+    for event in emitted:
+        assert columns(stored[event.id]) == columns(event)
+    assert [stored[e.id].data for e in emitted] == [
+        {"object": invoice_wire},
+        {"object": invoice_wire},
+        {"object": sub_wire, "previous_attributes": {"status": "past_due"}},
+    ]
+    assert [stored[e.id].object_id for e in emitted] == ["in_1", "in_1", "sub_1"]
