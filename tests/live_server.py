@@ -109,6 +109,7 @@ def start_live_server(data_dir: Path) -> Iterator[LiveServer]:
     with own_database(data_dir) as env:
         env["SEIKYU_WORKER_IDLE_SECONDS"] = WORKER_IDLE_SECONDS
         port = free_port()
+        env["SEIKYU_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
         server = LiveServer(
             base_url=f"http://127.0.0.1:{port}",
             secret_key=seikyu("keys", "create", "--mode", "test", "--quiet", "--name", "tests", env=env).stdout.strip(),

@@ -132,6 +132,11 @@ def test_manual_invoices_void_and_mark_uncollectible(stripe_sdk):
 
     to_void = open_invoice(30000)
     assert to_void.status == "open" and to_void.number
+    # The customer's links: the hosted page and the qualified-invoice PDF.
+    page = httpx.get(to_void.hosted_invoice_url)
+    assert page.status_code == 200 and to_void.number in page.text
+    pdf = httpx.get(to_void.invoice_pdf)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     voided = stripe.Invoice.void_invoice(to_void.id)
     assert voided.status == "void" and voided.status_transitions.voided_at
 

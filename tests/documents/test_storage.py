@@ -76,11 +76,22 @@ def test_rendering_is_deterministic(mixed_invoice):
     assert bytes(document_for(mixed_invoice, "invoice").pdf) == one
 
 
-def test_the_logo_is_drawn_from_the_uploaded_file(mixed_invoice):
+def test_the_logo_is_drawn_from_the_uploaded_file(business, rates, customer, make_invoice):
     logo = create_file(purpose="business_logo", filename="logo.png", content=png(), livemode=False)
     update_account_settings({"branding": {"logo": logo.id, "brand_color": "#0B6E4F"}})
-    pdf = bytes(document_for(mixed_invoice, "invoice").pdf)
+    invoice = make_invoice(customer, [("a", 1000, rates.standard)])
+    pdf = bytes(document_for(invoice, "invoice").pdf)
     assert b"/Subtype /Image" in pdf or b"/Subtype/Image" in pdf
+
+
+def test_documents_show_the_issuer_as_it_was_at_finalization(business, rates, customer, make_invoice):
+    """Settings changed after an invoice was finalized do not reach its documents, even one
+    rendered for the first time afterwards (the receipt, a PDF in another language)."""
+    invoice = make_invoice(customer, [("a", 1000, rates.standard)])
+    update_account_settings({"business": {"name": "改名後株式会社"}})
+    text = compact(pdf_text(bytes(document_for(invoice, "invoice").pdf)))
+    assert compact(business["business"]["name"]) in text
+    assert "改名後株式会社" not in text
 
 
 def test_drafts_have_no_document(business, rates, customer, make_invoice):

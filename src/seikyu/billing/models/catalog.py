@@ -9,9 +9,7 @@ class Product(WireObject):
     name = models.CharField(max_length=250)
     active = models.BooleanField(default=True)
     description = models.TextField(null=True, blank=True)
-    default_price = models.ForeignKey(
-        "Price", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    default_price = models.ForeignKey("Price", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     images = models.JSONField(default=list, blank=True)
     marketing_features = models.JSONField(default=list, blank=True)
     statement_descriptor = models.CharField(max_length=22, null=True, blank=True)

@@ -94,9 +94,7 @@ class Discount(WireObject):
     subscription = models.ForeignKey(
         "Subscription", null=True, blank=True, on_delete=models.CASCADE, related_name="discounts"
     )
-    invoice = models.ForeignKey(
-        "Invoice", null=True, blank=True, on_delete=models.CASCADE, related_name="discounts"
-    )
+    invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.CASCADE, related_name="discounts")
     start = models.DateTimeField()
     end = models.DateTimeField(null=True, blank=True)
     # Set when the discount is removed or has run out; kept for history and invoices already made.

@@ -71,6 +71,9 @@ class Invoice(WireObject):
     customer_address = models.JSONField(null=True, blank=True)
     customer_tax_exempt = models.CharField(max_length=10, default="none")
     customer_tax_ids = models.JSONField(default=list, blank=True)
+    # The issuer's details (business name, registration number, address, bank account) as they
+    # were when the invoice was finalized: documents render from this, never from later settings.
+    issuer = models.JSONField(null=True, blank=True)
     effective_at = models.DateTimeField(null=True, blank=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)

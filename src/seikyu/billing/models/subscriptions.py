@@ -48,9 +48,7 @@ class Subscription(WireObject):
     cancellation_details = models.JSONField(default=dict, blank=True)
     # {"behavior": "keep_as_draft"|"mark_uncollectible"|"void", "resumes_at": int|None} or None
     pause_collection = models.JSONField(null=True, blank=True)
-    latest_invoice = models.ForeignKey(
-        "Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    latest_invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     test_clock = models.ForeignKey(
         "TestClock", null=True, blank=True, on_delete=models.PROTECT, related_name="subscriptions"
     )

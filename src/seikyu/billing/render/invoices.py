@@ -14,6 +14,7 @@ from typing import Any
 
 from seikyu.core.clock import to_unix
 
+from ..links import hosted_invoice_url, invoice_pdf_url
 from ..models import Invoice, InvoiceItem, InvoiceLineItem, InvoicePayment, Price, TaxRate
 from .catalog import render_tax_rate
 
@@ -191,8 +192,8 @@ def render_invoice(
         "ending_balance": invoice.ending_balance,
         "footer": invoice.footer,
         "from_invoice": None,
-        "hosted_invoice_url": None,
-        "invoice_pdf": None,
+        "hosted_invoice_url": None if invoice.status == "draft" else hosted_invoice_url(invoice.id),
+        "invoice_pdf": None if invoice.status == "draft" else invoice_pdf_url(invoice.id),
         "issuer": {"type": "self"},
         "last_finalization_error": None,
         "latest_revision": None,

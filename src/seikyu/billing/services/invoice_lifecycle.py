@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
+from seikyu.account.services import issuer_snapshot
 from seikyu.core.errors import InvalidRequest
 from seikyu.events.services import PendingEvent, emit_many
 
@@ -135,9 +136,11 @@ def finalize_invoices(
         ctx.ensure(drafts)
         assign_numbers(drafts, customers, settings)
         snapshot_customers(drafts, customers)
+        issuer = issuer_snapshot()
         paid = []
         for inv in drafts:
             customer = customers[inv.customer_id]
+            inv.issuer = issuer
             inv.status = Status.OPEN
             inv.finalized_at = inv.effective_at = now
             inv.automatically_finalizes_at = None
@@ -160,6 +163,7 @@ def finalize_invoices(
 
 FINALIZE_FIELDS = [
     "status",
+    "issuer",
     "number",
     "finalized_at",
     "effective_at",
