@@ -173,8 +173,9 @@ def test_deliveries_can_be_listed_by_status_and_read_with_their_attempts(api, li
     status, body, _ = api.get(f"/v1/webhook_endpoints/{endpoint['id']}/deliveries", {"status": "lost"})
     assert (status, body["error"]["param"]) == (400, "status")
 
-    detail = api.ok("GET", f"/v1/webhook_deliveries/{failing['id']}", {"expand": ["event"]})
+    detail = api.ok("GET", f"/v1/webhook_deliveries/{failing['id']}", {"expand": ["event", "webhook_endpoint"]})
     assert detail["event"]["type"] == "customer.created"
+    assert detail["webhook_endpoint"]["url"] == receiver.url and "secret" not in detail["webhook_endpoint"]
     (attempt,) = detail["attempts"]
     assert attempt["object"] == "webhook_delivery_attempt"
     assert (attempt["status_code"], attempt["succeeded"], attempt["error"]) == (500, False, None)

@@ -48,6 +48,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("cnli", "billing.CreditNoteLineItem", f"{_R}.credit_notes:render_credit_note_line"),
     Entry("cbtxn", "billing.CustomerBalanceTransaction", f"{_R}.credit_notes:render_customer_balance_transaction"),
     Entry("evt", "events.Event", "seikyu.events.services:render_event"),
+    Entry("we", "webhooks.WebhookEndpoint", "seikyu.webhooks.render:render_webhook_endpoint"),
+    Entry("whdel", "webhooks.Delivery", "seikyu.webhooks.render:render_delivery"),
 )
 
 # Ids that carry no prefix (coupons are named by the caller) are recognised by the field holding them.
