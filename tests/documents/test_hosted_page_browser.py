@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -68,11 +69,16 @@ def card_invoice(business, rates, customer, make_invoice) -> Invoice:
     return make_invoice(customer, [("クラウド会計プラン", 12000, rates.standard), ("お弁当", 1000, rates.reduced, 3)])
 
 
-def test_reading_a_bank_transfer_invoice_on_desktop_and_phone(browser, live_server, mixed_invoice, shots):
+@pytest.fixture
+def branded(business: Any) -> None:
+    """A logo and colours, set before the invoice is finalized (the invoice keeps the issuer as it was)."""
     logo = create_file(
         purpose="business_logo", filename="logo.png", content=png(160, 40, (11, 110, 79)), livemode=False
     )
     update_account_settings({"branding": {"logo": logo.id, "brand_color": "#0B6E4F", "accent_color": "#EAF5F0"}})
+
+
+def test_reading_a_bank_transfer_invoice_on_desktop_and_phone(browser, live_server, branded, mixed_invoice, shots):
     page = open_invoice(browser, live_server, mixed_invoice, viewport={"width": 1280, "height": 900})
     expect(page.get_by_role("img", name="株式会社請求テック")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_contain_text(mixed_invoice.number)
