@@ -7,7 +7,8 @@ pass runs every job of ``JOBS`` in order, one batch per call until the job repor
 2. ``timed work``: other packages' time-driven work (customer emails due before a trial ends, …);
 3. ``webhooks``: new events fanned out to endpoints, due deliveries sent;
 4. ``emails``: queued customer emails and team alerts sent, failed ones retried;
-5. ``documents``: PDFs of newly finalized and paid invoices rendered ahead of the first download;
+5. ``documents``: PDFs of newly finalized and paid invoices and new credit notes rendered ahead of
+   the first download;
 
 then the queued Django tasks (``django-tasks-db``; test-clock advances among them), drained with
 that package's own ``Worker``. Billing runs first so the events it emits go out in the same pass.

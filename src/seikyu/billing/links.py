@@ -1,8 +1,9 @@
-"""Customer-facing links to an invoice: unguessable, stateless, stable.
+"""Customer-facing links to issued documents: unguessable, stateless, stable.
 
-The token is the invoice id signed with the server's secret, so a link can be made wherever an
-invoice is rendered (API, events, emails) without storing anything, and a forged or altered token
-is refused. Links never expire: a customer may open an old invoice years later.
+A token is the object's id signed with the server's secret and a salt of its kind (an invoice's
+token never opens a credit note), so a link can be made wherever the object is rendered (API,
+events, emails) without storing anything, and a forged or altered token is refused. Links never
+expire: a customer may open an old invoice or credit note years later.
 """
 
 from __future__ import annotations
@@ -10,19 +11,28 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import signing
 
-_SALT = "seikyu.hosted-invoice"
+_INVOICE_SALT = "seikyu.hosted-invoice"
+_CREDIT_NOTE_SALT = "seikyu.credit-note"
+
+
+def _sign(salt: str, object_id: str) -> str:
+    # A plain signature (no timestamp), so the same object always gets the same link.
+    return signing.Signer(salt=salt).sign(object_id)
+
+
+def _unsign(salt: str, token: str) -> str | None:
+    try:
+        return signing.Signer(salt=salt).unsign(token)
+    except signing.BadSignature:
+        return None
 
 
 def invoice_token(invoice_id: str) -> str:
-    # A plain signature (no timestamp), so the same invoice always gets the same link.
-    return signing.Signer(salt=_SALT).sign(invoice_id)
+    return _sign(_INVOICE_SALT, invoice_id)
 
 
 def invoice_id_from_token(token: str) -> str | None:
-    try:
-        return signing.Signer(salt=_SALT).unsign(token)
-    except signing.BadSignature:
-        return None
+    return _unsign(_INVOICE_SALT, token)
 
 
 def hosted_invoice_url(invoice_id: str) -> str:
@@ -31,3 +41,15 @@ def hosted_invoice_url(invoice_id: str) -> str:
 
 def invoice_pdf_url(invoice_id: str) -> str:
     return f"{hosted_invoice_url(invoice_id)}/pdf"
+
+
+def credit_note_token(credit_note_id: str) -> str:
+    return _sign(_CREDIT_NOTE_SALT, credit_note_id)
+
+
+def credit_note_id_from_token(token: str) -> str | None:
+    return _unsign(_CREDIT_NOTE_SALT, token)
+
+
+def credit_note_pdf_url(credit_note_id: str) -> str:
+    return f"{settings.PUBLIC_URL}/cn/{credit_note_token(credit_note_id)}/pdf"

@@ -110,6 +110,18 @@ class CreditNoteData:
     memo: str | None = None
     issuer: Mapping[str, Any] | None = None  # issuer_snapshot() at issue; current settings if None
 
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CreditNoteData:
+        """From the plain data the credit-note engine gives
+        (``billing.render.credit_notes.credit_note_documents_data``: lines and taxes as dicts)."""
+        return cls(
+            **{
+                **data,
+                "lines": [Line(**line) for line in data["lines"]],
+                "taxes": [TaxRow(**tax) for tax in data["taxes"]],
+            }
+        )
+
 
 @dataclass
 class _Doc:
@@ -218,7 +230,7 @@ def _line_columns(taxes: Sequence[TaxRow], locale: str) -> list[str]:
     return [w["description"], w["quantity"], w["unit_price"], amount]
 
 
-def _tax_table(
+def tax_table(
     taxes: Sequence[TaxRow], untaxed: int, currency: str, locale: str
 ) -> tuple[list[str], list[dict[str, str]]]:
     """Per rate: what was taxed at it and the tax, highest rate first (qualified-invoice items 4 and 5)."""
@@ -332,7 +344,7 @@ def invoice_content(
         sections.append(_section("payment", w["payment_title"], rows, w["card_auto"]))
     sections += _text_section("memo", w["memo_title"], source.memo or issuer.get("invoice_memo"))
 
-    tax_columns, tax_rows = _tax_table(source.taxes, source.untaxed_amount, cur, locale)
+    tax_columns, tax_rows = tax_table(source.taxes, source.untaxed_amount, cur, locale)
     return _Doc(
         locale=locale,
         kind="invoice",
@@ -380,7 +392,7 @@ def receipt_content(
     for, tax per rate, issuer and registration number."""
     w = words(locale)
     cur = source.currency
-    tax_columns, tax_rows = _tax_table(source.taxes, source.untaxed_amount, cur, locale)
+    tax_columns, tax_rows = tax_table(source.taxes, source.untaxed_amount, cur, locale)
     what = w["receipt_for"].format(number=source.number)
     details = [
         [w["paid_on"], labels.date(payment.paid_at, locale)],
@@ -417,7 +429,7 @@ def credit_note_content(
     and tax per rate."""
     w = words(locale)
     cur = note.currency
-    tax_columns, tax_rows = _tax_table(note.taxes, 0, cur, locale)
+    tax_columns, tax_rows = tax_table(note.taxes, 0, cur, locale)
     meta = [
         (w["credit_note_number"], note.number),
         (w["refund_date"], labels.date(note.issued_at, locale)),

@@ -20,7 +20,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from seikyu.account.services import issuer_snapshot
-from seikyu.billing.models import Invoice
+from seikyu.billing.models import CreditNote, Invoice
+from seikyu.billing.render.credit_notes import credit_note_document_data, credit_note_documents_data
 from seikyu.core.clock import real_now
 from seikyu.core.errors import InvalidRequest
 from seikyu.core.ids import new_id
@@ -178,26 +179,39 @@ def document_for(invoice: Invoice, kind: str = Kind.INVOICE, locale: str | None 
     return _keep(_invoice_document(invoice, kind, locale, rendered))
 
 
+def _credit_note_document(note: CreditNoteData, locale: str) -> Document:
+    """The credit note's document, rendered now (not stored yet)."""
+    return _document(
+        render_credit_note_document(note, locale),
+        object_id=note.id,
+        kind=Kind.CREDIT_NOTE,
+        locale=locale,
+        livemode=note.livemode,
+        customer_id=note.customer_id,
+        number=note.number,
+        currency=note.currency,
+    )
+
+
 def credit_note_document(
     note: CreditNoteData, locale: str | None = None, *, preferred_locales: list[str] | None = None
 ) -> Document:
-    """A credit note's document (適格返還請求書), rendered and stored on first use."""
+    """A credit note's document (適格返還請求書) from its plain data, rendered and stored on first use."""
     locale = document_locale(preferred_locales, locale)
     found = _stored(note.id, Kind.CREDIT_NOTE, locale)
     if found is not None:
         return found
-    return _keep(
-        _document(
-            render_credit_note_document(note, locale),
-            object_id=note.id,
-            kind=Kind.CREDIT_NOTE,
-            locale=locale,
-            livemode=note.livemode,
-            customer_id=note.customer_id,
-            number=note.number,
-            currency=note.currency,
-        )
-    )
+    return _keep(_credit_note_document(note, locale))
+
+
+def credit_note_document_for(note: CreditNote, locale: str | None = None) -> Document:
+    """The issued credit note's document in ``locale`` (default, or when not one Seikyu writes in:
+    the customer's language), rendered and stored on first use. A voided note keeps its document."""
+    locale = document_locale(note.customer.preferred_locales, locale)
+    found = _stored(note.id, Kind.CREDIT_NOTE, locale)
+    if found is not None:
+        return found
+    return _keep(_credit_note_document(CreditNoteData.from_data(credit_note_document_data(note)), locale))
 
 
 # --------------------------------------------------------------------------- worker
@@ -208,10 +222,11 @@ def _missing(kind: str) -> Exists:
 
 
 def render_pending_documents(limit: int = 20) -> int:
-    """Render the invoice PDFs of recently finalized invoices and the receipts of recently paid
-    ones that nobody has asked for yet, so they are ready when someone does: one batch per kind,
-    stored with one INSERT (a document someone stored meanwhile is kept). Returns how many were
-    rendered (0: nothing to do). One that fails to render is logged and left for the next pass."""
+    """Render the invoice PDFs of recently finalized invoices, the receipts of recently paid ones
+    and the documents of recently issued credit notes that nobody has asked for yet, so they are
+    ready when someone does: one batch per kind, stored with one INSERT (a document someone stored
+    meanwhile is kept). Returns how many were rendered (0: nothing to do). One that fails to
+    render is logged and left for the next pass."""
     since = real_now() - PENDING_WINDOW
     recent = Invoice.objects.filter(created__gte=since).select_related("customer").order_by("created", "id")
     Status = Invoice.Status
@@ -235,8 +250,29 @@ def render_pending_documents(limit: int = 20) -> int:
                 logger.exception("could not render the %s of %s", kind, invoice.id)
                 continue
             made.append(_invoice_document(invoice, kind, locale, rendered))
+    if len(invoices) + len(receipts) < limit:
+        made += _pending_credit_notes(since, limit - len(invoices) - len(receipts))
     Document.objects.bulk_create(made, ignore_conflicts=True)
     return len(made)
+
+
+def _pending_credit_notes(since: dt.datetime, limit: int) -> list[Document]:
+    """Documents of credit notes issued since ``since`` that have none yet (constant queries)."""
+    notes = list(
+        CreditNote.objects.filter(created__gte=since)
+        .select_related("customer")
+        .exclude(_missing(Kind.CREDIT_NOTE))
+        .order_by("created", "id")[:limit]
+    )
+    made = []
+    for note, data in zip(notes, credit_note_documents_data(notes), strict=True):
+        try:
+            made.append(
+                _credit_note_document(CreditNoteData.from_data(data), document_locale(note.customer.preferred_locales))
+            )
+        except Exception:
+            logger.exception("could not render the credit note %s", note.id)
+    return made
 
 
 # --------------------------------------------------------------------------- search

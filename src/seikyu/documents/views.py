@@ -1,7 +1,8 @@
 """The hosted invoice page (``/i/<token>``): what a customer opens from an email or the
 ``hosted_invoice_url``. No login — the signed token is the key — and the page shows only this
-invoice: its summary, its PDF and receipt, card payment while it is open, bank-transfer details
-for send_invoice invoices. Everything printed comes from the same content as the PDF."""
+invoice: its summary, its PDF and receipt, its credit notes, card payment while it is open,
+bank-transfer details for send_invoice invoices. Everything printed comes from the same content as
+the PDF. A credit note's PDF has a link of its own (``/cn/<token>/pdf``, the note's ``pdf``)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from seikyu.billing.links import invoice_id_from_token
-from seikyu.billing.models import Invoice
+from seikyu.billing.links import credit_note_id_from_token, credit_note_token, invoice_id_from_token
+from seikyu.billing.models import CreditNote, Invoice
 from seikyu.core.errors import SeikyuError
 from seikyu.core.money import format_amount
 
 from . import labels
 from .models import Document
 from .payments import message_for, pay_with_card
-from .services import document_for, document_locale, invoice_document_content
+from .services import credit_note_document_for, document_for, document_locale, invoice_document_content
 
 Status = Invoice.Status
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
@@ -37,6 +39,21 @@ def _invoice(token: str) -> Invoice:
 
 def _locale(request: HttpRequest, invoice: Invoice) -> str:
     return document_locale(invoice.customer.preferred_locales, request.GET.get("lang") or request.POST.get("lang"))
+
+
+def _credit_notes(invoice: Invoice, locale: str) -> list[dict[str, Any]]:
+    """The invoice's credit notes (voided ones marked), oldest first, with links to their PDFs."""
+    notes = CreditNote.objects.filter(invoice_id=invoice.id).order_by("created", "id")
+    return [
+        {
+            "number": note.number,
+            "date": labels.date(note.effective_at, locale),
+            "amount": format_amount(note.total, note.currency, locale),
+            "void": note.status == CreditNote.Status.VOID,
+            "pdf": f"{reverse('credit_notes:pdf', args=[credit_note_token(note.id)])}?lang={locale}",
+        }
+        for note in notes
+    ]
 
 
 def _payable(invoice: Invoice) -> bool:
@@ -72,6 +89,7 @@ def _page(
         "bank": [s for s in content["sections"] if s["key"] == "bank_transfer" and _payable(invoice)],
         "notes": [s for s in content["sections"] if s["key"] != "bank_transfer"],
         "has_receipt": invoice.status == Status.PAID and invoice.amount_paid > 0,
+        "credit_notes": _credit_notes(invoice, locale),
         "paid_now": request.GET.get("paid") == "1" and invoice.status == Status.PAID,
         "error": error,
     }
@@ -133,3 +151,13 @@ def receipt_pdf(request: HttpRequest, token: str) -> HttpResponse:
     if invoice.status != Status.PAID or invoice.amount_paid <= 0:
         raise Http404("This invoice has no receipt yet")
     return _pdf(document_for(invoice, Document.Kind.RECEIPT, _locale(request, invoice)))
+
+
+@require_GET
+def credit_note_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """``/cn/<token>/pdf``: a credit note's document (also once the note is voided)."""
+    note_id = credit_note_id_from_token(token)
+    note = CreditNote.objects.select_related("customer").filter(id=note_id).first() if note_id else None
+    if note is None:
+        raise Http404("No such credit note")
+    return _pdf(credit_note_document_for(note, request.GET.get("lang")))

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 import stripe
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from api_support import ApiClient, api, live_api
 
@@ -159,14 +161,18 @@ def test_customer_balance_transactions(api, jpy):
 
     listed = api.ok("GET", f"/v1/customers/{customer}/balance_transactions")
     assert listed["url"] == f"/v1/customers/{customer}/balance_transactions"
-    # Newest first; each ending_balance is the balance after it. (The invoice took the ¥300 credit
-    # at finalization, which the invoice engine does not record as a transaction yet.)
-    assert [t["type"] for t in listed["data"]] == ["credit_note", "adjustment", "adjustment"]
+    # Newest first; each ending_balance is the balance after it: the invoice took the ¥300 credit
+    # at finalization, then the credit note gave ¥1,000.
+    assert [(t["type"], t["amount"], t["ending_balance"]) for t in listed["data"]] == [
+        ("credit_note", -1000, -1000),
+        ("applied_to_invoice", 300, 0),
+        ("adjustment", 200, -300),
+        ("adjustment", -500, -500),
+    ]
     customer_now = api.ok("GET", f"/v1/customers/{customer}")
     assert customer_now["balance"] == listed["data"][0]["ending_balance"] == -1000
-    assert api.ok("GET", f"/v1/customers/{customer}/balance_transactions", {"invoice": invoice["id"]})["data"] == [
-        listed["data"][0]
-    ]
+    by_invoice = api.ok("GET", f"/v1/customers/{customer}/balance_transactions", {"invoice": invoice["id"]})
+    assert by_invoice["data"] == listed["data"][:2]
 
     assert api.ok("GET", f"/v1/customers/{customer}/balance_transactions/{credit['id']}") == credit
     edited = api.ok(
@@ -180,3 +186,32 @@ def test_customer_balance_transactions(api, jpy):
     assert (wrong.status, wrong.error["param"]) == (400, "currency")
     empty = api.post(f"/v1/customers/{customer}/balance_transactions", {"currency": "jpy"})
     assert (empty.status, empty.error["param"]) == (400, "amount")
+
+
+def test_invoices_show_the_sums_of_their_issued_credit_notes(api, jpy):
+    invoice = _invoice(api, jpy, pay=False)
+    untouched = _invoice(api, jpy, pay=True)
+    # ¥1,000 off what the open invoice owes; once paid, ¥500 back to the card; a voided note counts for nothing.
+    api.ok("POST", "/v1/credit_notes", {"invoice": invoice["id"], "amount": 1000})
+    api.ok("POST", f"/v1/invoices/{invoice['id']}/pay")
+    api.ok("POST", "/v1/credit_notes", {"invoice": invoice["id"], "amount": 500, "refund_amount": 500})
+    voided = api.ok("POST", "/v1/credit_notes", {"invoice": invoice["id"], "amount": 200, "out_of_band_amount": 200})
+    api.ok("POST", f"/v1/credit_notes/{voided['id']}/void")
+
+    def sums(wire: dict[str, Any]) -> tuple[int, int]:
+        return wire["pre_payment_credit_notes_amount"], wire["post_payment_credit_notes_amount"]
+
+    assert sums(api.ok("GET", f"/v1/invoices/{invoice['id']}")) == (1000, 500)
+    listed = {inv["id"]: sums(inv) for inv in api.ok("GET", "/v1/invoices", {"customer": jpy["customer"]})["data"]}
+    assert listed == {invoice["id"]: (1000, 500), untouched["id"]: (0, 0)}
+    searched = api.ok("GET", "/v1/invoices/search", {"query": f"customer:'{jpy['customer']}'"})["data"]
+    assert {inv["id"]: sums(inv) for inv in searched} == listed
+
+    # Read for a whole page at once: listing more invoices costs no more queries.
+    for _ in range(3):
+        _invoice(api, jpy, pay=True)
+    with CaptureQueriesContext(connection) as one:
+        api.ok("GET", "/v1/invoices", {"limit": 1})
+    with CaptureQueriesContext(connection) as five:
+        api.ok("GET", "/v1/invoices", {"limit": 5})
+    assert len(five) == len(one)

@@ -175,7 +175,12 @@ def test_credit_beyond_what_is_owed_goes_to_the_balance_as_a_mixed_note(make_cus
     )
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_remaining) == ("paid", 0)
-    txn = CustomerBalanceTransaction.objects.get(customer=customer)
+    # The ledger: the initial credit, its use by the invoice, the note's credit.
+    *earlier, txn = CustomerBalanceTransaction.objects.filter(customer=customer).order_by("created", "id")
+    assert [(t.type, t.amount, t.ending_balance, t.invoice_id) for t in earlier] == [
+        ("initial", -300, -300, None),
+        ("applied_to_invoice", 300, 0, invoice.id),
+    ]
     assert (txn.type, txn.amount, txn.ending_balance, txn.credit_note_id, txn.invoice_id) == (
         "credit_note",
         -300,

@@ -104,9 +104,10 @@ def test_what_can_not_be_voided(make_customer, rates, open_invoice, paid_invoice
 
 
 def _comparable(rendered: dict[str, Any]) -> dict[str, Any]:
-    """A rendered note without what differs between two issues of it: ids and refunds made."""
+    """A rendered note without what differs between two issues of it: ids, refunds made and the
+    document (an issued note's ``pdf`` link; a preview has none)."""
     lines = [{k: v for k, v in line.items() if k != "id"} for line in rendered["lines"]["data"]]
-    skip = {"id", "lines", "refunds", "customer_balance_transaction"}
+    skip = {"id", "lines", "refunds", "customer_balance_transaction", "pdf"}
     return {**{k: v for k, v in rendered.items() if k not in skip}, "lines": lines}
 
 
@@ -131,6 +132,7 @@ def test_a_preview_is_the_note_that_would_be_issued_and_keeps_nothing(make_custo
     note = create_credit_note(params, livemode=False)
     assert _comparable(preview) == _comparable(render_credit_note(note))
     assert preview["number"] == note.number
+    assert preview["pdf"] is None and render_credit_note(note)["pdf"].endswith("/pdf")
     assert [{k: v for k, v in line.items() if k != "id"} for line in preview_lines] == _comparable(
         render_credit_note(note)
     )["lines"]

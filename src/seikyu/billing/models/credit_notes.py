@@ -48,6 +48,9 @@ class CreditNote(WireObject):
     customer_balance_transaction = models.ForeignKey(
         "CustomerBalanceTransaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The issuer's details as they were when the note was issued (``issuer_snapshot()``): its
+    # document renders from this, whenever it is first rendered, never from later settings.
+    issuer = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["livemode", "number"], name="credit_note_number_unique")]

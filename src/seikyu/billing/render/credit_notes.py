@@ -16,7 +16,8 @@ from django.db.models import Sum
 
 from seikyu.core.clock import to_unix
 
-from ..models import CreditNote, CreditNoteLineItem, CreditNoteRefund, CustomerBalanceTransaction, TaxRate
+from ..links import credit_note_pdf_url
+from ..models import CreditNote, CreditNoteLineItem, CreditNoteRefund, CustomerBalanceTransaction, Invoice, TaxRate
 from .catalog import render_tax_rate
 from .invoices import NESTED_LINES, nested_list
 
@@ -102,8 +103,8 @@ def render_credit_note(
         "metadata": note.metadata,
         "number": note.number,
         "out_of_band_amount": note.out_of_band_amount,
-        # Rendered on demand by the documents service; not linked from the object yet.
-        "pdf": None,
+        # The issued document (適格返還請求書); a voided note keeps it.
+        "pdf": credit_note_pdf_url(note.id),
         "post_payment_amount": note.post_payment_amount,
         "pre_payment_amount": note.pre_payment_amount,
         "pretax_credit_amounts": _pretax_credit_amounts(note.discount_amounts),
@@ -219,23 +220,41 @@ def _is_reduced(rate: TaxRate | None) -> bool:
     return rate is not None and 0 < rate.percentage < STANDARD_RATE
 
 
-def credit_note_document_data(note: CreditNote) -> dict[str, Any]:
-    """What the credit note's document (適格返還請求書) prints, as plain data: the refund date,
-    the original invoice's number and date, the lines with their reduced-rate flag, and the refund
-    and tax per rate. Keys follow ``documents.content.CreditNoteData`` (lines as ``Line``, taxes as
-    ``TaxRow`` fields); amounts are positive (what is credited). Issuer details are the caller's."""
-    invoice = note.invoice
-    lines = list(note.lines.order_by("position"))
-    rate_ids = {rid for line in lines for rid in line.tax_rates} | {
-        t["tax_rate_details"]["tax_rate"] for t in note.total_taxes
-    }
+def credit_note_documents_data(notes: Sequence[CreditNote]) -> list[dict[str, Any]]:
+    """What each credit note's document (適格返還請求書) prints, as plain data: the refund date,
+    the original invoice's number and date, the lines with their reduced-rate flag, the refund and
+    tax per rate, and the issuer as it was at issue. Keys follow ``documents.content.CreditNoteData``
+    (lines as ``Line``, taxes as ``TaxRow`` fields); amounts are positive (what is credited).
+    Three queries for any number of notes (invoices with their customers, lines, tax rates)."""
+    if not notes:
+        return []
+    invoices = Invoice.objects.select_related("customer").in_bulk({note.invoice_id for note in notes})
+    lines: dict[str, list[CreditNoteLineItem]] = defaultdict(list)
+    for line in CreditNoteLineItem.objects.filter(credit_note_id__in=[note.id for note in notes]).order_by(
+        "credit_note_id", "position"
+    ):
+        lines[line.credit_note_id].append(line)
+    rate_ids = {rid for found in lines.values() for line in found for rid in line.tax_rates}
+    rate_ids |= {t["tax_rate_details"]["tax_rate"] for note in notes for t in note.total_taxes}
     rates = TaxRate.objects.in_bulk(rate_ids)
+    return [_document_data(note, invoices[note.invoice_id], lines[note.id], rates) for note in notes]
+
+
+def credit_note_document_data(note: CreditNote) -> dict[str, Any]:
+    """One note's ``credit_note_documents_data``."""
+    [data] = credit_note_documents_data([note])
+    return data
+
+
+def _document_data(
+    note: CreditNote, invoice: Invoice, lines: Sequence[CreditNoteLineItem], rates: Mapping[str, TaxRate]
+) -> dict[str, Any]:
     return {
         "id": note.id,
         "number": note.number,
         "livemode": note.livemode,
         "customer_id": note.customer_id,
-        "customer_name": invoice.customer_name or note.customer.name,
+        "customer_name": invoice.customer_name or invoice.customer.name,
         "customer_address": invoice.customer_address,
         "currency": note.currency,
         "issued_at": note.effective_at,
@@ -264,4 +283,5 @@ def credit_note_document_data(note: CreditNote) -> dict[str, Any]:
         "total": note.total,
         "reason": note.reason,
         "memo": note.memo,
+        "issuer": note.issuer,
     }

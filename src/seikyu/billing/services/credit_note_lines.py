@@ -26,7 +26,7 @@ from seikyu.core.money import round_fraction
 
 from ..models import CreditNote, CreditNoteLineItem, Invoice, InvoiceLineItem, TaxRate
 from .catalog import merge_metadata
-from .invoice_totals import InvoiceContext, _tax_wire, effective_rate_ids
+from .invoice_totals import InvoiceContext, effective_rate_ids, tax_wire
 from .settings import billing_settings_for
 from .subscription_params import tax_rate_ids
 
@@ -254,7 +254,7 @@ def compute_credit(lines: list[CreditLine], invoice: Invoice) -> CreditNote:
     result = compute_invoice(math_lines, math_discounts, rounding=rounding)
     for line, line_math in zip(lines, result.lines, strict=True):
         line.discounts = _by_discount((scoped[key], amount) for key, amount in line_math.discount_amounts)
-        line.taxes = [_tax_wire(tax) for tax in line_math.taxes]
+        line.taxes = [tax_wire(tax) for tax in line_math.taxes]
     discount_amounts = _by_discount((scoped[key], amount) for key, amount in result.total_discount_amounts)
     return CreditNote(
         subtotal=result.subtotal,
@@ -263,7 +263,7 @@ def compute_credit(lines: list[CreditLine], invoice: Invoice) -> CreditNote:
         discount_amounts=[{"amount": amount, "discount": did} for did, amount in discount_amounts],
         total=result.total,
         total_excluding_tax=result.total_excluding_tax,
-        total_taxes=[_tax_wire(tax) for tax in result.total_taxes],
+        total_taxes=[tax_wire(tax) for tax in result.total_taxes],
     )
 
 

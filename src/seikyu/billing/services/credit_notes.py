@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Sum
 
+from seikyu.account.services import issuer_snapshot
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
 from seikyu.events.services import PendingEvent, emit_many, previous_attributes
@@ -34,12 +35,7 @@ from ..models import (
     PaymentIntent,
     Refund,
 )
-from ..render.credit_notes import (
-    CreditNoteRelations,
-    credit_totals_for,
-    render_credit_note,
-    render_credit_note_line,
-)
+from ..render.credit_notes import CreditNoteRelations, render_credit_note, render_credit_note_line
 from .catalog import load, merge_metadata
 from .credit_note_lines import compute_credit, line_row, resolve_lines
 from .customer_balance import BalanceChange, apply_balance_changes
@@ -99,8 +95,8 @@ def preview_credit_note(data: Mapping[str, Any], *, livemode: bool) -> tuple[dic
     with discarded():
         note = _issue(data, livemode=livemode, preview=True)
         relations = CreditNoteRelations.load([note])
-        # Its balance transaction is rolled back with it.
-        rendered = {**relations.render(note), "customer_balance_transaction": None}
+        # Its balance transaction is rolled back with it, and it has no document.
+        rendered = {**relations.render(note), "customer_balance_transaction": None, "pdf": None}
         lines = [
             render_credit_note_line(line, tax_rates=relations.tax_rates) for line in relations.lines.get(note.id, [])
         ]
@@ -134,6 +130,7 @@ def _issue(data: Mapping[str, Any], *, livemode: bool, preview: bool) -> CreditN
     note.credit_amount = allocation.credit_amount
     note.out_of_band_amount = allocation.out_of_band_amount
     note.type = _note_type(note)
+    note.issuer = issuer_snapshot()
     # Voided notes keep their numbers: a number is never given twice.
     note.number = f"{invoice.number}-CN-{CreditNote.objects.filter(invoice_id=invoice.id).count() + 1:02d}"
     note.save(force_insert=True)
@@ -223,10 +220,9 @@ def _balance_change(note: CreditNote, amount: int, at: dt.datetime) -> BalanceCh
 
 
 def _render_invoice(invoice: Invoice, ctx: InvoiceContext | None = None) -> dict[str, Any]:
-    """The invoice as its events show it, with its credit note totals. Without ``ctx`` its
-    relations are read afresh (a note that pays the invoice cancels its unfinished payment)."""
-    ctx = ctx or InvoiceContext.load([invoice])
-    return {**ctx.render(invoice), **credit_totals_for([invoice.id])[invoice.id]}
+    """The invoice as its events show it. Without ``ctx`` its relations (credit note totals
+    included) are read afresh (a note that pays the invoice cancels its unfinished payment)."""
+    return (ctx or InvoiceContext.load([invoice])).render(invoice)
 
 
 def _invoice_events(invoice: Invoice, before: dict[str, Any], *, paid: bool, now: dt.datetime) -> list[PendingEvent]:

@@ -61,11 +61,13 @@ def lock_customers(ids: Sequence[str] | set[str]) -> dict[str, Customer]:
 
 
 def apply_balance_changes(
-    changes: Sequence[BalanceChange], *, customers: Mapping[str, Customer] | None = None
+    changes: Sequence[BalanceChange], *, customers: Mapping[str, Customer] | None = None, announce: bool = True
 ) -> list[CustomerBalanceTransaction]:
     """Add each change to its customer's balance, in order, and record it. ``customers``: the
     customers already locked by the caller (they are updated in place); otherwise they are locked
-    here. A customer without a currency takes the change's; another currency is refused."""
+    here. A customer without a currency takes the change's; another currency is refused.
+    ``announce=False``: no ``customer.updated`` here, the caller's own event about the customer
+    shows the new balance (creating or updating a customer is one event, as in Stripe)."""
     if not changes:
         return []
     with transaction.atomic():
@@ -103,6 +105,8 @@ def apply_balance_changes(
         CustomerBalanceTransaction.objects.bulk_create(rows)
         changed = [held[cid] for cid in sorted(before) if before[cid] != (held[cid].balance, held[cid].currency)]
         bulk_save(changed, ["balance", "currency"])
+        if not announce:
+            return rows
         last_at = {row.customer_id: row.created for row in rows}
         events = []
         for customer, rendered in zip(changed, render_customers(changed), strict=True):

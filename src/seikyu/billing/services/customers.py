@@ -10,6 +10,8 @@ Invariants
   ``ended_at`` null); applying another ends the previous one.
 - Deleting is soft: the row stays (invoices and events refer to it), reads answer
   ``{"id", "object": "customer", "deleted": true}``, and its open subscriptions are canceled.
+- ``balance`` given directly is recorded as a balance transaction (``initial`` on create,
+  ``adjustment`` on update), so a customer's transactions always add up to its balance.
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ from .catalog import (
     record_redemptions,
     resolve_discount_source,
 )
+from .numbering import INVOICE_PREFIX
 
 MAX_TAX_IDS = 25
 MAX_CUSTOM_FIELDS = 4
-_PREFIX = re.compile(r"^[A-Z0-9]{3,12}$")
 _PREFIX_ALPHABET = string.ascii_uppercase + string.digits
 _TAX_ID_TYPE = re.compile(r"^[a-z]{2}_[a-z_]{2,16}$")
 # Japan first: the formats a Japanese invoice depends on are checked, others are stored as given.
@@ -52,7 +54,10 @@ _TAX_ID_FORMATS = {
     "jp_rn": (re.compile(r"^\d{5}$"), "5 digits"),
 }
 _ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
-_SIMPLE_FIELDS = ("email", "name", "phone", "description", "balance", "tax_exempt", "next_invoice_sequence")
+_SIMPLE_FIELDS = ("email", "name", "phone", "description", "tax_exempt", "next_invoice_sequence")
+_NOT_NULL = ("balance", "tax_exempt", "next_invoice_sequence")
+# A balance set directly on a customer without a currency yet is in yen, as previews assume.
+_HOME_CURRENCY = "jpy"
 
 
 # --------------------------------------------------------------------------- field helpers
@@ -69,7 +74,7 @@ def _shipping(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _check_prefix(prefix: str, livemode: bool, exclude: str | None = None) -> str:
-    if not _PREFIX.fullmatch(prefix):
+    if not INVOICE_PREFIX.fullmatch(prefix):
         raise InvalidRequest("Invalid invoice_prefix: 3 to 12 upper-case letters or digits.", param="invoice_prefix")
     taken = Customer.objects.filter(livemode=livemode, invoice_prefix=prefix)
     if exclude:
@@ -116,12 +121,13 @@ def _apply_invoice_settings(customer: Customer, settings: Mapping[str, Any]) -> 
 
 
 def _apply_common(customer: Customer, data: Mapping[str, Any]) -> None:
+    """Everything but ``balance``, which ``_set_balance`` records once the customer row exists."""
+    for name in _NOT_NULL:
+        if name in data and data[name] is None:
+            raise InvalidRequest(f"{name} cannot be unset.", code="parameter_invalid_empty", param=name)
     for name in _SIMPLE_FIELDS:
         if name in data:
-            value = data[name]
-            if name in ("balance", "tax_exempt", "next_invoice_sequence") and value is None:
-                raise InvalidRequest(f"{name} cannot be unset.", code="parameter_invalid_empty", param=name)
-            setattr(customer, name, value)
+            setattr(customer, name, data[name])
     if customer.next_invoice_sequence < 1:
         raise InvalidRequest("Invalid next_invoice_sequence: must be at least 1.", param="next_invoice_sequence")
     if "address" in data:
@@ -132,6 +138,28 @@ def _apply_common(customer: Customer, data: Mapping[str, Any]) -> None:
         customer.preferred_locales = list(data["preferred_locales"] or [])
     if "metadata" in data:
         customer.metadata = merge_metadata(customer.metadata, data["metadata"])
+
+
+def _set_balance(customer: Customer, data: Mapping[str, Any], kind: str, at: dt.datetime) -> None:
+    """A ``balance`` given directly: the difference from the current balance becomes a balance
+    transaction of ``kind`` (Stripe's ``initial`` on create, ``adjustment`` on update), written
+    through ``apply_balance_changes`` like every balance change. The customer's own event
+    (``customer.created`` / ``customer.updated``) announces the new balance."""
+    if data.get("balance") is None:
+        return
+    amount = int(data["balance"]) - customer.balance
+    if amount == 0:
+        return
+    from .customer_balance import BalanceChange, apply_balance_changes  # it imports this module
+
+    change = BalanceChange(
+        customer_id=customer.id,
+        amount=amount,
+        currency=customer.currency or _HOME_CURRENCY,
+        type=kind,
+        created=at,
+    )
+    apply_balance_changes([change], customers={customer.id: customer}, announce=False)
 
 
 # --------------------------------------------------------------------------- customers
@@ -155,6 +183,7 @@ def create_customer(data: Mapping[str, Any], *, livemode: bool) -> Customer:
     default_pm = settings.pop("default_payment_method", None)
     _apply_invoice_settings(customer, settings)
     customer.save(force_insert=True)
+    _set_balance(customer, data, "initial", now)
 
     pm_id = data.get("payment_method")
     if pm_id:
@@ -201,6 +230,7 @@ def update_customer(customer_id: str, data: Mapping[str, Any], *, livemode: bool
         customer.invoice_prefix = _check_prefix(data["invoice_prefix"], livemode, exclude=customer.id)
     _apply_invoice_settings(customer, data.get("invoice_settings") or {})
     customer.save()
+    _set_balance(customer, data, "adjustment", now)
     discount_change = "coupon" in data or "promotion_code" in data
     if discount_change:
         _change_discount(customer, data, now)

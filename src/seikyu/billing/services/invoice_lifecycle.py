@@ -21,6 +21,7 @@ from seikyu.events.services import PendingEvent, emit_many
 from ..clock import now_for
 from ..models import BillingSettings, Customer, Invoice, TaxId
 from .bulk import bulk_save
+from .customer_balance import BalanceChange, apply_balance_changes
 from .dunning import overdue_final_at
 from .invoice_totals import InvoiceContext, apply_balance
 from .numbering import assign_numbers
@@ -121,7 +122,8 @@ def finalize_invoices(
     """Finalize the drafts among ``invoices`` (others are skipped) and return them.
 
     Numbers them, copies the customer's details, sets the due date of send_invoice invoices,
-    settles the customer balance, and marks paid at once those with nothing due (no payment
+    settles the customer balance (an ``applied_to_invoice`` balance transaction for each invoice
+    that moved it), and marks paid at once those with nothing due (no payment
     attempt; ``invoice.paid`` and ``invoice.payment_succeeded`` follow ``invoice.finalized``).
     ``locked``: the caller already holds the rows locked and its instances are current (the
     billing clock's claim), so they are not read again. ``ctx``: a context to render with that
@@ -137,28 +139,47 @@ def finalize_invoices(
         assign_numbers(drafts, customers, settings)
         snapshot_customers(drafts, customers)
         issuer = issuer_snapshot()
+        balances = {customer.id: customer.balance for customer in customers.values()}
+        applied = []
         paid = []
         for inv in drafts:
-            customer = customers[inv.customer_id]
             inv.issuer = issuer
             inv.status = Status.OPEN
             inv.finalized_at = inv.effective_at = now
             inv.automatically_finalizes_at = None
             if inv.collection_method == "send_invoice" and inv.days_until_due is not None:
                 inv.due_date = now + dt.timedelta(days=inv.days_until_due)
-            apply_balance(inv, customer.balance)
-            customer.balance = inv.ending_balance or 0
+            apply_balance(inv, balances[inv.customer_id])
+            balances[inv.customer_id] = inv.ending_balance or 0
+            if inv.ending_balance != inv.starting_balance:
+                applied.append(_applied_to_invoice(inv, now))
             if inv.amount_due == 0:
                 mark_paid(inv, now=now)
                 paid.append(inv)
             inv.next_action_at = open_action_at(inv, settings[inv.livemode])
         bulk_save(drafts, FINALIZE_FIELDS)
-        bulk_save(list(customers.values()), ["balance", "next_invoice_sequence"])
+        bulk_save(list(customers.values()), ["next_invoice_sequence"])
         events = [("invoice.finalized", inv) for inv in drafts]
         events += [(kind, inv) for inv in paid for kind in ("invoice.paid", "invoice.payment_succeeded")]
         emit_invoice_events(events, ctx, now=now)
+        # The balances the invoices settled, as transactions (nothing to write when none moved).
+        apply_balance_changes(applied, customers=customers)
         tell_subscriptions("on_invoices_paid", paid, now=now)
     return drafts
+
+
+def _applied_to_invoice(inv: Invoice, now: dt.datetime) -> BalanceChange:
+    """What finalizing ``inv`` did to its customer's balance: a credit used (or a debit
+    collected) with it, or a negative total turned into credit."""
+    assert inv.ending_balance is not None
+    return BalanceChange(
+        customer_id=inv.customer_id,
+        amount=inv.ending_balance - inv.starting_balance,
+        currency=inv.currency,
+        type="applied_to_invoice",
+        created=now,
+        invoice_id=inv.id,
+    )
 
 
 FINALIZE_FIELDS = [

@@ -35,7 +35,8 @@ class InvoiceContext(InvoiceRelations):
         return ctx
 
     def ensure(self, invoices: Sequence[Invoice]) -> None:
-        """Read the lines, payments, tax rates and discounts of ``invoices`` not loaded yet."""
+        """Read the lines, payments, tax rates, credit note totals and discounts of ``invoices``
+        not loaded yet."""
         todo = [inv for inv in invoices if inv.id not in self.loaded]
         if not todo:
             return
@@ -43,6 +44,7 @@ class InvoiceContext(InvoiceRelations):
         self.lines.update(relations.lines)
         self.payments.update(relations.payments)
         self.tax_rates.update(relations.tax_rates)
+        self.credited.update(relations.credited)
         self.loaded.update(inv.id for inv in todo)
         self.add_discounts([d for inv in todo for d in inv.discount_ids])
 
@@ -85,7 +87,8 @@ def _math_discount(discount: Discount, invoice: Invoice, lines: Sequence[Invoice
     )
 
 
-def _tax_wire(tax: TaxAmount) -> dict[str, Any]:
+def tax_wire(tax: TaxAmount) -> dict[str, Any]:
+    """One rate's tax in its wire shape (an invoice's or credit note's ``total_taxes``, a line's ``taxes``)."""
     return {
         "amount": tax.amount,
         "tax_behavior": "inclusive" if tax.inclusive else "exclusive",
@@ -129,13 +132,13 @@ def compute_totals(
     result = compute_invoice(math_lines, discounts, rounding=rounding, starting_balance=starting_balance)
     for line, line_math in zip(lines, result.lines, strict=True):
         line.discount_amounts = _discounts_wire(line_math.discount_amounts)
-        line.taxes = [_tax_wire(tax) for tax in line_math.taxes]
+        line.taxes = [tax_wire(tax) for tax in line_math.taxes]
     invoice.subtotal = result.subtotal
     invoice.subtotal_excluding_tax = result.subtotal_excluding_tax
     invoice.total = result.total
     invoice.total_excluding_tax = result.total_excluding_tax
     invoice.total_discount_amounts = _discounts_wire(result.total_discount_amounts)
-    invoice.total_taxes = [_tax_wire(tax) for tax in result.total_taxes]
+    invoice.total_taxes = [tax_wire(tax) for tax in result.total_taxes]
     apply_balance(invoice, starting_balance)
     return result
 
