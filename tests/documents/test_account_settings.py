@@ -135,6 +135,14 @@ def test_the_api_reads_and_updates_the_settings(api):
     status, body, headers = api.get("/v1/account_settings")
     assert status == 200 and body["object"] == "account_settings" and "Request-Id" in headers
     assert body["customer_emails"]["trial_ending"] == {"enabled": True, "days_before": 7}
+    # The renewal email is timed by the billing setting upcoming_renewal_days (shared with invoice.upcoming).
+    assert (
+        body["customer_emails"]["upcoming_renewal"]
+        == body["customer_emails"]["credit_note_issued"]
+        == {"enabled": True}
+    )
+    error = api.post("/v1/account_settings", {"customer_emails": {"upcoming_renewal": {"days_before": 3}}}).error
+    assert (error["code"], error["param"]) == ("parameter_unknown", "customer_emails[upcoming_renewal][days_before]")
     body = api.ok(
         "POST",
         "/v1/account_settings",
@@ -186,6 +194,7 @@ def test_command_line_show_set_and_logo(db, tmp_path, capsys):
             "branding.brand_color=#0B6E4F",
             "customer_emails.past_due_reminders.days_after_due=1,5,30",
             "customer_emails.card_expiring.enabled=false",
+            "customer_emails.credit_note_issued.enabled=false",
             "alert_recipients=ops@example.jp, cfo@example.jp",
             'business.address={"country": "JP", "state": "東京都", "city": "渋谷区"}',
         )
@@ -194,6 +203,7 @@ def test_command_line_show_set_and_logo(db, tmp_path, capsys):
     s = get_account_settings()
     assert (s.registration_number, s.brand_color, s.past_due_reminder_days) == (REGISTRATION, "#0B6E4F", [1, 5, 30])
     assert s.card_expiring_enabled is False and s.alert_recipients == ["ops@example.jp", "cfo@example.jp"]
+    assert s.credit_note_issued_enabled is False
     assert s.address == {"country": "JP", "state": "東京都", "city": "渋谷区"}
 
     capsys.readouterr()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from api_support import ApiClient, api_key
-from seikyu.billing.models import Invoice
+from seikyu.billing.models import CreditNote, Invoice
+from seikyu.billing.services.credit_notes import create_credit_note
 from seikyu.core.clock import pinned, real_now
 from seikyu.notifications.models import OutboundEmail
 
@@ -76,3 +78,74 @@ def test_a_failed_first_payment_without_any_card_says_there_is_none(smtp, busine
     [failed] = smtp.to("jane@example.com")
     assert "There is no card on file to charge." in failed.text()
     assert "We'll try the same card again" not in failed.text()
+
+
+def _credit_first_line(invoice: Invoice, amount: int, **params: Any) -> CreditNote:
+    line = invoice.lines.order_by("position").first()
+    assert line is not None
+    lines = [{"type": "invoice_line_item", "invoice_line_item": line.id, "amount": amount}]
+    return create_credit_note({"invoice": invoice.id, "lines": lines, **params}, livemode=False)
+
+
+def test_an_issued_credit_note_is_emailed_with_its_document(smtp, business, plans):
+    jane = new_customer(None, email="jane@example.com", name="Jane Doe", locales=["en"])
+    invoice = subscribe(jane, plans.monthly, plans.tax).latest_invoice
+    deliver()  # the receipt
+
+    # ¥2,000 + 10 % of a paid invoice: half back to the card, half onto the balance.
+    note = _credit_first_line(invoice, 2000, refund_amount=1100, credit_amount=1100, reason="product_unsatisfactory")
+    assert deliver() == 1
+
+    [mail] = [m for m in smtp.to("jane@example.com") if m.subject.startswith("[TEST] Credit note")]
+    assert mail.subject == f"[TEST] Credit note {note.number} for invoice {invoice.number}"
+    text = mail.text()
+    for part in (
+        "Hello Jane Doe,",
+        f"We've issued credit note {note.number} for ¥2,200 (tax included) against invoice {invoice.number}.",
+        "¥1,100 is refunded to the card you paid with.",
+        "¥1,100 has been added to your account credit",
+        f"Original invoice: {invoice.number}",
+        "Reason: Product unsatisfactory",
+        "10% | ¥2,000 | ¥200",
+    ):
+        assert part in text, part
+    assert "taken off what invoice" not in text and "separately" not in text
+    html = mail.html()
+    assert note.number in html and "¥2,200" in html and "¥200" in html
+    [(name, pdf)] = mail.pdfs().items()
+    assert name == f"credit-note-{note.number}.pdf"
+    printed = "".join(pdf_text(pdf).split())
+    assert "Creditnote" in printed and note.number in printed and f"Originalinvoice{invoice.number}" in printed
+    email = OutboundEmail.objects.get(kind="credit_note_issued")
+    assert (email.invoice_id, email.customer_id, email.status) == (invoice.id, jane.id, "sent")
+
+
+def test_a_credit_note_email_is_in_japanese_and_says_what_was_taken_off(smtp, business, plans):
+    company = new_customer(None, email="keiri@example.co.jp", name="株式会社テスト", card=None)
+    invoice = subscribe(company, plans.monthly, plans.tax, collection_method="send_invoice", days_until_due=14)
+    invoice = invoice.latest_invoice
+    deliver()  # the invoice itself
+
+    note = _credit_first_line(invoice, 1000)
+    deliver()
+
+    [mail] = [m for m in smtp.to("keiri@example.co.jp") if m.subject.startswith("[テスト] 返還請求書")]
+    text = mail.text()
+    assert "株式会社テスト 御中" in text
+    assert f"¥1,100（税込）の返還請求書（クレジットノート）{note.number} を発行いたしました" in text
+    assert f"¥1,100は、請求書 {invoice.number} のご請求額から差し引きました。" in text
+    assert "10%対象 | ¥1,000 | ¥100" in text
+    assert list(mail.pdfs()) == [f"返還請求書_{note.number}.pdf"]
+
+
+def test_with_the_credit_note_email_off_nothing_is_sent(smtp, business, plans):
+    api = ApiClient(api_key())
+    settings = api.ok("GET", "/v1/account_settings")
+    assert settings["customer_emails"]["credit_note_issued"] == {"enabled": True}
+    api.ok("POST", "/v1/account_settings", {"customer_emails": {"credit_note_issued": {"enabled": False}}})
+    taro = new_customer(None, email="taro@example.jp")
+    invoice = subscribe(taro, plans.monthly, plans.tax).latest_invoice
+    _credit_first_line(invoice, 1000, out_of_band_amount=1100)
+    deliver()
+    assert [m.subject for m in smtp.to("taro@example.jp") if "返還請求書" in m.subject] == []
+    assert not OutboundEmail.objects.filter(kind="credit_note_issued").exists()

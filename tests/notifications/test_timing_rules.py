@@ -8,14 +8,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from api_support import ApiClient, api_key
 from seikyu.billing.services import test_clocks
+from seikyu.billing.services.settings import update_billing_settings
 from seikyu.billing.services.subscriptions import update_subscription
 from seikyu.billing.timed_work import registered
 from seikyu.core.clock import pinned
+from seikyu.events.models import Event
 from seikyu.notifications.models import OutboundEmail, ScheduledNotice
 from seikyu.notifications.schedule import expiry_notice_at, next_morning, renewal_min_months, run_due
 
-from .conftest import DAY, HOUR, START, advance, deliver, new_clock, new_customer, subscribe, switch
+from .conftest import DAY, HOUR, START, advance, deliver, new_clock, new_customer, subscribe
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +39,7 @@ def test_morning_instants_are_in_tokyo_time():
 
 
 def test_45_days_ahead_a_yearly_plan_is_reminded_and_a_monthly_one_is_not(smtp, business, plans):
-    switch(upcoming_renewal={"enabled": True, "days_before": 45})
+    update_billing_settings({"upcoming_renewal_days": 45}, livemode=False)
     clock = new_clock()
     yearly = new_customer(clock, email="yearly@example.jp")
     monthly = new_customer(clock, email="monthly@example.jp")
@@ -51,7 +54,7 @@ def test_45_days_ahead_a_yearly_plan_is_reminded_and_a_monthly_one_is_not(smtp, 
 
 
 def test_30_days_ahead_monthly_plans_are_reminded_not_before_their_period_starts(smtp, business, plans):
-    switch(upcoming_renewal={"enabled": True, "days_before": 30})
+    update_billing_settings({"upcoming_renewal_days": 30}, livemode=False)
     clock = new_clock()
     taro = new_customer(clock, email="taro@example.jp")
     subscribe(taro, plans.monthly, plans.tax)
@@ -130,3 +133,20 @@ def test_deleting_a_test_clock_forgets_its_notices(business, plans):
     assert ScheduledNotice.objects.filter(test_clock_id=clock.id).exists()
     test_clocks.delete_test_clock(clock.id, livemode=False)
     assert not ScheduledNotice.objects.filter(test_clock_id=clock.id).exists()
+
+
+def test_the_renewal_email_and_invoice_upcoming_come_the_same_days_ahead(smtp, business, plans):
+    clock = new_clock()
+    taro = new_customer(clock, email="taro@example.jp")
+    subscribe(taro, plans.monthly, plans.tax)
+    renewal = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    # Changed once the subscription waits for its notice at 7 days: it now comes at 10.
+    assert ApiClient(api_key()).ok("POST", "/v1/billing_settings", {"upcoming_renewal_days": 10})
+    advance(clock, renewal - HOUR)
+    deliver()
+
+    upcoming = Event.objects.filter(type="invoice.upcoming", data__object__customer=taro.id)
+    assert [e.created for e in upcoming] == [renewal - 10 * DAY]
+    [reminder] = OutboundEmail.objects.filter(kind="upcoming_renewal")
+    assert reminder.created == renewal - 10 * DAY
+    assert [m.date() for m in smtp.to("taro@example.jp") if "更新" in m.subject] == [renewal - 10 * DAY]

@@ -1,20 +1,27 @@
 """Where each leaf of the ``account_settings`` object lives (its column) and how it is checked.
 
 One table drives rendering, updating and the command line, so a new setting is one line here,
-one column and one schema field.
+one column and one schema field. The functions after the ``Leaf`` class work on any such table
+(the billing settings use them too): check an update's types against its schema, find the
+value sent for a leaf, turn it into what is stored, render a row as the nested object.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from seikyu.core.errors import InvalidRequest
+from django.db import models
+from pydantic import BaseModel, ValidationError
+
+from seikyu.core.errors import InvalidRequest, input_param, param_name
 
 from . import checks
 
 Check = Callable[[Any, str], Any]
+# What an update did not send for a leaf (``None`` means "back to the default").
+MISSING: Any = object()
 
 
 @dataclass(frozen=True)
@@ -22,11 +29,13 @@ class Leaf:
     path: tuple[str, ...]
     column: str
     check: Check | None = None
+    # How the stored value is shown, when not as it is.
+    show: Callable[[Any], Any] | None = None
 
     @property
     def param(self) -> str:
         """The wire name of this setting: ``business[registration_number]``."""
-        return self.path[0] + "".join(f"[{part}]" for part in self.path[1:])
+        return param_name(self.path)
 
     @property
     def dotted(self) -> str:
@@ -97,13 +106,13 @@ LEAVES: tuple[Leaf, ...] = (
     Leaf(("customer_emails", "trial_ending", "enabled"), "trial_ending_enabled"),
     Leaf(("customer_emails", "trial_ending", "days_before"), "trial_ending_days"),
     Leaf(("customer_emails", "upcoming_renewal", "enabled"), "upcoming_renewal_enabled"),
-    Leaf(("customer_emails", "upcoming_renewal", "days_before"), "upcoming_renewal_days"),
     Leaf(("customer_emails", "card_expiring", "enabled"), "card_expiring_enabled"),
     Leaf(("customer_emails", "payment_succeeded", "enabled"), "payment_succeeded_enabled"),
     Leaf(("customer_emails", "payment_failed", "enabled"), "payment_failed_enabled"),
     Leaf(("customer_emails", "invoice_finalized", "enabled"), "invoice_finalized_enabled"),
     Leaf(("customer_emails", "past_due_reminders", "enabled"), "past_due_reminders_enabled"),
     Leaf(("customer_emails", "past_due_reminders", "days_after_due"), "past_due_reminder_days", _days),
+    Leaf(("customer_emails", "credit_note_issued", "enabled"), "credit_note_issued_enabled"),
 )
 
 # A bank-transfer block is printed only when complete: these must all be set together.
@@ -114,5 +123,50 @@ def by_dotted_name() -> dict[str, Leaf]:
     return {leaf.dotted: leaf for leaf in LEAVES}
 
 
-def param_of(path: tuple[str | int, ...]) -> str:
-    return str(path[0]) + "".join(f"[{part}]" for part in path[1:]) if path else ""
+# --------------------------------------------------------------------------- any table of leaves
+
+
+def validated(schema: type[BaseModel], data: Mapping[str, Any], what: str) -> dict[str, Any]:
+    """The update ``data`` with its types checked against ``schema``, as the plain nested dict of
+    what was sent; the first problem is an ``InvalidRequest`` naming its exact parameter."""
+    try:
+        return schema.model_validate(data).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        param = input_param(error["loc"], data, error["type"])
+        raise InvalidRequest(f"Invalid {param or what}: {error['msg']}.", param=param or None) from None
+
+
+def given_value(given: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value sent for ``path`` (``MISSING`` when none); a hash sent as ``None`` resets every
+    leaf under it."""
+    node: Any = given
+    for part in path:
+        if node is None:
+            return None
+        if not isinstance(node, Mapping) or part not in node:
+            return MISSING
+        node = node[part]
+    return node
+
+
+def stored_value(model: type[models.Model], leaf: Leaf, value: Any) -> Any:
+    """What ``value`` sent for ``leaf`` stores: the column's default for ``None``, else the value
+    as the leaf's check returns it."""
+    if value is None:
+        field = model._meta.get_field(leaf.column)
+        assert isinstance(field, models.Field)
+        return field.get_default()
+    return leaf.check(value, leaf.param) if leaf.check else value
+
+
+def render_leaves(row: models.Model, leaves: Sequence[Leaf]) -> dict[str, Any]:
+    """The row as the nested object its leaves describe."""
+    body: dict[str, Any] = {}
+    for leaf in leaves:
+        node = body
+        for part in leaf.path[:-1]:
+            node = node.setdefault(part, {})
+        value = getattr(row, leaf.column)
+        node[leaf.path[-1]] = leaf.show(value) if leaf.show else value
+    return body

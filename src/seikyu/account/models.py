@@ -61,14 +61,16 @@ class AccountSettings(models.Model):
 
     trial_ending_enabled = models.BooleanField(default=True)
     trial_ending_days = models.PositiveSmallIntegerField(default=7)
+    # When it goes out is the billing setting ``upcoming_renewal_days`` (per mode), which times
+    # ``invoice.upcoming`` too: one number for the event and the email.
     upcoming_renewal_enabled = models.BooleanField(default=True)
-    upcoming_renewal_days = models.PositiveSmallIntegerField(default=7)
     card_expiring_enabled = models.BooleanField(default=True)
     payment_succeeded_enabled = models.BooleanField(default=True)
     payment_failed_enabled = models.BooleanField(default=True)
     invoice_finalized_enabled = models.BooleanField(default=True)
     past_due_reminders_enabled = models.BooleanField(default=False)
     past_due_reminder_days = models.JSONField(default=default_reminder_days, blank=True)
+    credit_note_issued_enabled = models.BooleanField(default=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="account_settings_single_row")]

@@ -8,19 +8,12 @@ from django.conf import settings as django_settings
 
 from seikyu.core.clock import to_unix
 
-from .fields import LEAVES
+from .fields import LEAVES, render_leaves
 from .models import AccountSettings, File
 
 
 def render_account_settings(settings: AccountSettings) -> dict[str, Any]:
-    body: dict[str, Any] = {"object": "account_settings"}
-    for leaf in LEAVES:
-        node = body
-        for part in leaf.path[:-1]:
-            node = node.setdefault(part, {})
-        node[leaf.path[-1]] = getattr(settings, leaf.column)
-    body["updated"] = to_unix(settings.updated)
-    return body
+    return {"object": "account_settings", **render_leaves(settings, LEAVES), "updated": to_unix(settings.updated)}
 
 
 def file_contents_url(file_id: str) -> str:

@@ -12,11 +12,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Hash(BaseModel):
+class Hash(BaseModel):
+    """A nested hash of settings: unknown keys are errors."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class Address(_Hash):
+class Address(Hash):
     country: str | None = None
     postal_code: str | None = None
     state: str | None = None  # 都道府県
@@ -25,7 +27,7 @@ class Address(_Hash):
     line2: str | None = None  # 建物名
 
 
-class Business(_Hash):
+class Business(Hash):
     name: Annotated[str, Field(max_length=100)] | None = None
     name_en: Annotated[str, Field(max_length=100)] | None = None
     address: Address | None = None
@@ -34,7 +36,7 @@ class Business(_Hash):
     registration_number: str | None = None
 
 
-class Support(_Hash):
+class Support(Hash):
     phone: str | None = None
     phone_shown: bool | None = None
     email: str | None = None
@@ -43,18 +45,18 @@ class Support(_Hash):
     url_shown: bool | None = None
 
 
-class Branding(_Hash):
+class Branding(Hash):
     logo: str | None = None  # file_… with purpose business_logo
     brand_color: str | None = None
     accent_color: str | None = None
 
 
-class InvoiceDefaults(_Hash):
+class InvoiceDefaults(Hash):
     memo: Annotated[str, Field(max_length=5000)] | None = None
     footer: Annotated[str, Field(max_length=5000)] | None = None
 
 
-class BankTransfer(_Hash):
+class BankTransfer(Hash):
     bank_name: Annotated[str, Field(max_length=60)] | None = None
     branch_name: Annotated[str, Field(max_length=60)] | None = None
     branch_code: str | None = None
@@ -64,13 +66,13 @@ class BankTransfer(_Hash):
     note: Annotated[str, Field(max_length=1000)] | None = None
 
 
-class EmailSender(_Hash):
+class EmailSender(Hash):
     name: Annotated[str, Field(max_length=100)] | None = None
     address: str | None = None
     reply_to: str | None = None
 
 
-class Switch(_Hash):
+class Switch(Hash):
     enabled: bool | None = None
 
 
@@ -82,17 +84,19 @@ class Reminders(Switch):
     days_after_due: Annotated[list[Annotated[int, Field(ge=1, le=365)]], Field(max_length=10)] | None = None
 
 
-class CustomerEmails(_Hash):
+class CustomerEmails(Hash):
     trial_ending: TimedSwitch | None = None
-    upcoming_renewal: TimedSwitch | None = None
+    # Its timing is the billing setting ``upcoming_renewal_days``, shared with ``invoice.upcoming``.
+    upcoming_renewal: Switch | None = None
     card_expiring: Switch | None = None
     payment_succeeded: Switch | None = None
     payment_failed: Switch | None = None
     invoice_finalized: Switch | None = None
     past_due_reminders: Reminders | None = None
+    credit_note_issued: Switch | None = None
 
 
-class SettingsUpdate(_Hash):
+class SettingsUpdate(Hash):
     business: Business | None = None
     support: Support | None = None
     branding: Branding | None = None

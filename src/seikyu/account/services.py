@@ -12,21 +12,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Field
-from pydantic import ValidationError
 
 from seikyu.core.clock import real_now
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
 
-from .fields import BANK_REQUIRED, LEAVES, Leaf, param_of
+from .fields import BANK_REQUIRED, LEAVES, MISSING, Leaf, given_value, stored_value, validated
 from .images import image_info
 from .models import AccountSettings, File
 from .schema import SettingsUpdate
 
 FILE_PURPOSES = ("business_logo", "business_icon")
 MAX_FILE_BYTES = 512 * 1024
-_MISSING = object()
 
 
 def get_account_settings() -> AccountSettings:
@@ -43,18 +40,13 @@ def get_account_settings() -> AccountSettings:
 def update_account_settings(data: Mapping[str, Any]) -> AccountSettings:
     """Apply a nested update (the ``account_settings`` shape; ``None`` resets a setting or a whole
     hash to its default). Values are checked and normalised first; nothing is saved on error."""
-    try:
-        given = SettingsUpdate.model_validate(data).model_dump(exclude_unset=True)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        param = param_of(tuple(part for part in error["loc"] if not str(part).startswith("function-")))
-        raise InvalidRequest(f"Invalid {param or 'settings'}: {error['msg']}.", param=param or None) from None
+    given = validated(SettingsUpdate, data, "settings")
     with transaction.atomic():
         get_account_settings()
         settings = AccountSettings.objects.select_for_update().get(pk=1)
         for leaf in LEAVES:
-            value = _given(given, leaf.path)
-            if value is not _MISSING:
+            value = given_value(given, leaf.path)
+            if value is not MISSING:
                 setattr(settings, leaf.column, _stored(leaf, value))
         _check_complete_bank_details(settings)
         settings.updated = real_now()
@@ -62,26 +54,10 @@ def update_account_settings(data: Mapping[str, Any]) -> AccountSettings:
     return get_account_settings()
 
 
-def _given(given: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    """The value sent for ``path``; a hash sent as ``None`` resets every leaf under it."""
-    node: Any = given
-    for part in path:
-        if node is None:
-            return None
-        if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
-
-
 def _stored(leaf: Leaf, value: Any) -> Any:
-    if value is None:
-        field = AccountSettings._meta.get_field(leaf.column)
-        assert isinstance(field, Field)
-        return field.get_default()
-    if leaf.column == "logo_id":
+    if value is not None and leaf.column == "logo_id":
         return _logo(value, leaf.param)
-    return leaf.check(value, leaf.param) if leaf.check else value
+    return stored_value(AccountSettings, leaf, value)
 
 
 def _logo(file_id: str, param: str) -> str:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from seikyu.core.errors import InvalidRequest
+from seikyu.core.errors import InvalidRequest, input_param, param_name
 
 # Free-form maps whose keys may look like list indexes (``metadata[0]=x`` is a key, not an item).
 _MAP_KEYS = frozenset({"metadata"})
@@ -90,10 +90,6 @@ class _Seq(dict[int, Any]):
     """A list under construction (``a[]`` appends, ``a[3]`` sets index 3)."""
 
 
-def _param_path(parts: list[str]) -> str:
-    return parts[0] + "".join(f"[{p}]" for p in parts[1:])
-
-
 def _insert(node: dict[Any, Any], parts: list[str], value: str | None, full: list[str]) -> None:
     head, rest = parts[0], parts[1:]
     key: Any = head
@@ -106,10 +102,10 @@ def _insert(node: dict[Any, Any], parts: list[str], value: str | None, full: lis
         elif head.isdigit():
             key = int(head)
         else:
-            raise InvalidRequest(f"Invalid array index in {_param_path(full)}.", param=_param_path(full))
+            raise InvalidRequest(f"Invalid array index in {param_name(full)}.", param=param_name(full))
     if not rest:
         if isinstance(node.get(key), dict):
-            raise InvalidRequest(f"Invalid value for {_param_path(full)}: expected a hash.", param=_param_path(full))
+            raise InvalidRequest(f"Invalid value for {param_name(full)}: expected a hash.", param=param_name(full))
         node[key] = value
         return
     child = node.get(key)
@@ -119,8 +115,8 @@ def _insert(node: dict[Any, Any], parts: list[str], value: str | None, full: lis
         node[key] = child
     elif not isinstance(child, dict):
         raise InvalidRequest(
-            f"Invalid value for {_param_path(full[: len(full) - len(rest)])}: cannot be both a value and a hash.",
-            param=_param_path(full[: len(full) - len(rest)]),
+            f"Invalid value for {param_name(full[: len(full) - len(rest)])}: cannot be both a value and a hash.",
+            param=param_name(full[: len(full) - len(rest)]),
         )
     _insert(child, rest, value, full)
 
@@ -143,24 +139,6 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- validation errors
-
-
-def _wire_path(loc: tuple[int | str, ...], data: Any, kind: str) -> str:
-    """Pydantic's ``loc`` as a wire param path. It follows the input, so union-member tags such as
-    ``('trial_end', 'int')`` are left out: a key absent from the input is only part of the path
-    when it is the missing or unknown key itself (always the last element)."""
-    parts: list[str] = []
-    node = data
-    for position, item in enumerate(loc):
-        in_list = isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node)
-        if in_list or (isinstance(node, Mapping) and item in node):
-            node = node[item]
-        elif position == len(loc) - 1 and kind in ("missing", "extra_forbidden"):
-            node = None
-        else:
-            continue
-        parts.append(str(item))
-    return _param_path(parts) if parts else ""
 
 
 _RANK = {"extra_forbidden": 0, "missing": 1}
@@ -186,7 +164,7 @@ def error_from_validation(exc: ValidationError, data: Mapping[str, Any]) -> Inva
     """The first (most useful) problem as a Stripe ``invalid_request_error``."""
     errors = sorted(exc.errors(), key=lambda e: _RANK.get(e["type"], 2))
     err = errors[0]
-    param = _wire_path(err["loc"], data, err["type"])
+    param = input_param(err["loc"], data, err["type"])
     kind, value = err["type"], err.get("input")
     if kind == "extra_forbidden":
         return InvalidRequest(f"Received unknown parameter: {param}", code="parameter_unknown", param=param)

@@ -6,6 +6,7 @@ A service raises these for anything the caller did wrong; the API face turns the
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -75,3 +76,27 @@ class Conflict(SeikyuError):
     """Another request with the same idempotency key is in flight (HTTP 409, retried by SDKs)."""
 
     http_status = 409
+
+
+def param_name(path: Sequence[int | str]) -> str:
+    """A parameter's wire name from its path: ``("items", 0, "price")`` → ``items[0][price]``."""
+    return str(path[0]) + "".join(f"[{part}]" for part in path[1:]) if path else ""
+
+
+def input_param(loc: Sequence[int | str], data: Any, kind: str = "") -> str:
+    """The wire name of the input a validation error is about, from Pydantic's ``loc``. It
+    follows the input, so union-member tags such as ``('trial_end', 'int')`` are left out: a key
+    absent from the input is only part of the name when it is the missing or unknown key itself
+    (``kind`` ``missing`` or ``extra_forbidden``, always the last element)."""
+    parts: list[int | str] = []
+    node = data
+    for position, item in enumerate(loc):
+        in_list = isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node)
+        if in_list or (isinstance(node, Mapping) and item in node):
+            node = node[item]
+        elif position == len(loc) - 1 and kind in ("missing", "extra_forbidden"):
+            node = None
+        else:
+            continue
+        parts.append(item)
+    return param_name(parts)

@@ -16,4 +16,5 @@ class NotificationsConfig(AppConfig):
         subscribe(subscribers.SUBSCRIPTION_EVENTS, subscribers.on_subscription_events)
         subscribe(subscribers.CARD_EVENTS, subscribers.on_card_events)
         subscribe(subscribers.CLOCK_EVENTS, subscribers.on_clock_events)
+        subscribe(subscribers.CREDIT_NOTE_EVENTS, subscribers.on_credit_note_events)
         register(TimedWork("notifications", schedule.next_due, schedule.run_due))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -16,6 +17,7 @@ from seikyu.billing.links import hosted_invoice_url
 from seikyu.core.clock import from_unix
 from seikyu.core.money import format_amount
 from seikyu.documents import labels
+from seikyu.documents.content import TaxRow, is_reduced_rate, tax_table
 
 from .models import Kind, OutboundEmail
 from .words import COMMON, KINDS, decline_reason
@@ -263,6 +265,46 @@ def past_due_reminder(f: Facts) -> Message:
     )
 
 
+def credit_note_issued(f: Facts) -> Message:
+    amount = f.money_incl()
+    number, invoice = f.ctx["number"], f.ctx["invoice_number"]
+    currency = str(f.ctx["currency"])
+    paragraphs = [f.words["intro"].format(number=number, invoice=invoice, amount=amount)]
+    # Where the money goes, in the order it went: off the invoice, back to the card, onto the
+    # balance, returned outside Seikyu.
+    for part in ("pre_payment", "refund", "credit", "out_of_band"):
+        if int(f.ctx.get(part) or 0) > 0:
+            part_amount = format_amount(int(f.ctx[part]), currency, f.locale)
+            paragraphs.append(f.words[part].format(amount=part_amount, invoice=invoice))
+    taxes = [
+        TaxRow(
+            percentage=Decimal(t["percentage"]),
+            taxable_amount=int(t["taxable_amount"]),
+            tax_amount=int(t["tax_amount"]),
+            inclusive=bool(t["inclusive"]),
+            reduced=is_reduced_rate(Decimal(t["percentage"]), t.get("country")),
+        )
+        for t in f.ctx.get("taxes") or []
+    ]
+    columns, rows = tax_table(taxes, 0, currency, f.locale)
+    reason = labels.CREDIT_NOTE_REASONS[f.locale].get(str(f.ctx.get("reason") or ""))
+    url = f.invoice_url()
+    return Message(
+        subject=f.words["subject"].format(number=number, invoice=invoice),
+        title=f.words["title"],
+        paragraphs=paragraphs,
+        highlight=(f.words["amount"], amount),
+        facts=[
+            (f.words["number"], number),
+            (f.words["invoice_number"], invoice),
+            (f.words["issued_on"], f.date("issued_at")),
+            *([(f.words["reason"], reason)] if reason else []),
+        ],
+        table=[columns, *([row["rate"], row["base"], row["tax"]] for row in rows)] if rows else [],
+        action=(f.words["action"], url) if url else None,
+    )
+
+
 # --------------------------------------------------------------------------- team alerts
 
 
@@ -344,6 +386,7 @@ BUILDERS: dict[str, Callable[[Facts], Message]] = {
     Kind.PAYMENT_FAILED: payment_failed,
     Kind.INVOICE_FINALIZED: invoice_finalized,
     Kind.PAST_DUE_REMINDER: past_due_reminder,
+    Kind.CREDIT_NOTE_ISSUED: credit_note_issued,
     Kind.PAYMENT_FAILED_ALERT: payment_failed_alert,
     Kind.OVERDUE_DIGEST: overdue_digest,
     Kind.TEAM_ALERT: team_alert,
@@ -360,6 +403,7 @@ CUSTOMER_KINDS = frozenset(
         Kind.PAYMENT_FAILED,
         Kind.INVOICE_FINALIZED,
         Kind.PAST_DUE_REMINDER,
+        Kind.CREDIT_NOTE_ISSUED,
     }
 )
 

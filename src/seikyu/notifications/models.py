@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     PAYMENT_FAILED = "payment_failed"
     INVOICE_FINALIZED = "invoice_finalized"
     PAST_DUE_REMINDER = "past_due_reminder"
+    CREDIT_NOTE_ISSUED = "credit_note_issued"
     # To the team's alert recipients.
     PAYMENT_FAILED_ALERT = "payment_failed_alert"
     OVERDUE_DIGEST = "overdue_digest"
@@ -43,7 +44,8 @@ class OutboundEmail(models.Model):
     # Makes a second queueing of the same notice a no-op ("receipt:in_…", "trial_ending:sub_…:<unix>").
     dedupe_key = models.CharField(max_length=200, unique=True)
     context = models.JSONField(default=dict, blank=True)
-    # [{"kind": "invoice"|"receipt", "invoice": "in_…", "document": "doc_…"|None, "filename": …}]
+    # [{"kind": "invoice"|"receipt", "invoice": "in_…", "document": "doc_…"|None, "filename": …}],
+    # a credit note's: {"kind": "credit_note", "credit_note": "cn_…", …}
     attachments = models.JSONField(default=list, blank=True)
     customer_id = models.CharField(max_length=64, null=True, blank=True)
     invoice_id = models.CharField(max_length=64, null=True, blank=True)

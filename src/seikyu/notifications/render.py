@@ -23,6 +23,7 @@ def _attachment(attachment: dict[str, Any]) -> dict[str, Any] | None:
     if attachment.get("kind") == "logo":
         return None  # the inline logo is part of the layout, not something the customer opens
     return {
+        "credit_note": attachment.get("credit_note"),
         "document": attachment.get("document"),
         "filename": attachment.get("filename"),
         "invoice": attachment.get("invoice"),

@@ -7,13 +7,14 @@ morning). The due instant is computed from the *current* settings:
 | kind | due at |
 |---|---|
 | trial_ending | ``trial_end − trial_ending.days_before`` (at once if the trial is shorter) |
-| upcoming_renewal | ``period_end − upcoming_renewal.days_before``, not before the period starts (†) |
+| upcoming_renewal | ``period_end − upcoming_renewal_days`` (‡), not before the period starts (†) |
 | card_expiring | 09:00 (account time zone) on the first day of the card's expiry month |
 | past_due_reminder | ``due_date + d`` for each ``d`` of ``past_due_reminders.days_after_due`` |
 | overdue_digest | 09:00 every day while bank-transfer invoices are overdue |
 
-(†) Plans of a year or more always; a plan of n months when ``days_before ≤ 30·n`` (so monthly
-plans at 30 days or less); day and week plans never.
+(†) Plans of a year or more always; a plan of n months when the days ``≤ 30·n`` (so monthly
+plans at 30 days or less); day and week plans never. (‡) The mode's billing setting, which times
+``invoice.upcoming`` too: the email and the event come the same number of days ahead.
 
 ``next_due(clock)`` and ``run_due(now, clock, limit)`` are registered as timed work, so a test
 clock stops at each of these instants and the worker runs them in real time. A notice whose
@@ -25,7 +26,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Callable, Collection, Iterable, Sequence
+import operator
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import reduce
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -34,6 +38,7 @@ from django.db.models import Q, QuerySet
 
 from seikyu.account.models import AccountSettings
 from seikyu.account.services import get_account_settings
+from seikyu.billing.services.settings import billing_settings_for
 
 from .models import Kind, ScheduledNotice
 from .rows import insert_new
@@ -116,6 +121,21 @@ def forget(kinds: Collection[str], object_ids: Collection[str]) -> None:
 # --------------------------------------------------------------------------- due times
 
 
+@dataclass(frozen=True)
+class Timing:
+    """The settings due times are computed from: the account's email switches and days, and per
+    mode (live or not) the days before a renewal, the billing setting ``upcoming_renewal_days``
+    that times ``invoice.upcoming`` too, so the email and the event say the same."""
+
+    account: AccountSettings
+    renewal_days: Mapping[bool, int]
+
+
+def current_timing() -> Timing:
+    settings = billing_settings_for((False, True))
+    return Timing(get_account_settings(), {mode: s.upcoming_renewal_days for mode, s in settings.items()})
+
+
 def renewal_min_months(days_before: int) -> int:
     """The shortest plan (in months) reminded ``days_before`` days ahead: a yearly plan always,
     a monthly one when ``days_before ≤ 30``, an n-month one when ``days_before ≤ 30·n``."""
@@ -123,11 +143,10 @@ def renewal_min_months(days_before: int) -> int:
 
 
 def _offset(row_kind: str, step: int, account: AccountSettings) -> dt.timedelta | None:
-    """How far the notice is from its occasion under the current settings (None: never due)."""
+    """How far a notice of any kind but the renewal (see ``due_at``) is from its occasion under
+    the current settings (None: never due)."""
     if row_kind == Kind.TRIAL_ENDING:
         return -dt.timedelta(days=account.trial_ending_days)
-    if row_kind == Kind.UPCOMING_RENEWAL:
-        return -dt.timedelta(days=account.upcoming_renewal_days)
     if row_kind == Kind.PAST_DUE_REMINDER:
         days = reminder_days(account)
         return dt.timedelta(days=days[step]) if step < len(days) else dt.timedelta(0)
@@ -138,30 +157,41 @@ def reminder_days(account: AccountSettings) -> list[int]:
     return sorted({int(d) for d in account.past_due_reminder_days or []})
 
 
-def due_at(row: ScheduledNotice, account: AccountSettings) -> dt.datetime | None:
-    if row.kind == Kind.UPCOMING_RENEWAL and row.period_months < renewal_min_months(account.upcoming_renewal_days):
-        return None
-    offset = _offset(row.kind, row.step, account)
+def due_at(row: ScheduledNotice, timing: Timing) -> dt.datetime | None:
+    if row.kind == Kind.UPCOMING_RENEWAL:
+        days = timing.renewal_days[row.livemode]
+        if row.period_months < renewal_min_months(days):
+            return None
+        offset: dt.timedelta | None = -dt.timedelta(days=days)
+    else:
+        offset = _offset(row.kind, row.step, timing.account)
     if offset is None:
         return None
     at = row.occasion_at + offset
     return max(at, row.not_before) if row.not_before else at
 
 
-def _due_filter(kind: str, now: dt.datetime, account: AccountSettings) -> Q:
+def _due_filter(kind: str, now: dt.datetime, timing: Timing) -> Q:
     """Rows of ``kind`` due at ``now``, as an index-friendly filter on ``occasion_at``."""
     ready = Q(not_before__isnull=True) | Q(not_before__lte=now)
     if kind == Kind.PAST_DUE_REMINDER:
-        days = reminder_days(account)
+        days = reminder_days(timing.account)
         steps = Q(step__gte=len(days))
         for step, day in enumerate(days):
             steps |= Q(step=step, occasion_at__lte=now - dt.timedelta(days=day))
         return Q(kind=kind) & ready & steps
-    offset = _offset(kind, 0, account) or dt.timedelta(0)
-    q = Q(kind=kind, occasion_at__lte=now - offset) & ready
     if kind == Kind.UPCOMING_RENEWAL:
-        q &= Q(period_months__gte=renewal_min_months(account.upcoming_renewal_days))
-    return q
+        by_mode = [
+            Q(
+                livemode=mode,
+                occasion_at__lte=now + dt.timedelta(days=days),
+                period_months__gte=renewal_min_months(days),
+            )
+            for mode, days in timing.renewal_days.items()
+        ]
+        return Q(kind=kind) & ready & reduce(operator.or_, by_mode)
+    offset = _offset(kind, 0, timing.account) or dt.timedelta(0)
+    return Q(kind=kind, occasion_at__lte=now - offset) & ready
 
 
 def pending(test_clock_id: str | None) -> QuerySet[ScheduledNotice]:
@@ -170,8 +200,8 @@ def pending(test_clock_id: str | None) -> QuerySet[ScheduledNotice]:
 
 def next_due(test_clock_id: str) -> dt.datetime | None:
     """The earliest instant a notice about the clock's objects is due (test clocks hold few rows)."""
-    account = get_account_settings()
-    times = (due_at(row, account) for row in pending(test_clock_id))
+    timing = current_timing()
+    times = (due_at(row, timing) for row in pending(test_clock_id))
     return min((at for at in times if at is not None), default=None)
 
 
@@ -190,10 +220,8 @@ def _processors() -> dict[str, Processor]:
     }
 
 
-def _claim(
-    kind: str, now: dt.datetime, test_clock_id: str | None, limit: int, account: AccountSettings
-) -> list[ScheduledNotice]:
-    rows = pending(test_clock_id).filter(_due_filter(kind, now, account)).order_by("occasion_at", "id")
+def _claim(kind: str, now: dt.datetime, test_clock_id: str | None, limit: int, timing: Timing) -> list[ScheduledNotice]:
+    rows = pending(test_clock_id).filter(_due_filter(kind, now, timing)).order_by("occasion_at", "id")
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True)
     return list(rows[:limit])
@@ -202,19 +230,19 @@ def _claim(
 def run_due(now: dt.datetime, test_clock_id: str | None, limit: int) -> int:
     """Send (queue) one batch of the notices due at ``now`` for a test clock's objects (or for
     objects on no clock); returns how many notices were handled, 0 when none was due."""
-    account = get_account_settings()
+    timing = current_timing()
     handled = 0
     for kind, process in _processors().items():
         if handled >= limit:
             break
         with transaction.atomic():
-            rows = _claim(kind, now, test_clock_id, limit - handled, account)
+            rows = _claim(kind, now, test_clock_id, limit - handled, timing)
             if not rows:
                 continue
             handled += len(rows)
             try:
                 with transaction.atomic():
-                    process(rows, now, account)
+                    process(rows, now, timing.account)
             except Exception:
                 if test_clock_id is not None:
                     raise  # the clock's advance reports it (internal_failure)

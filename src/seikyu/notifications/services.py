@@ -27,12 +27,12 @@ from django.db.models import F
 
 from seikyu.account.models import AccountSettings, File
 from seikyu.account.services import get_account_settings
-from seikyu.billing.models import Invoice
+from seikyu.billing.models import CreditNote, Invoice
 from seikyu.core.clock import real_now
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
 from seikyu.documents.models import Document
-from seikyu.documents.services import document_for
+from seikyu.documents.services import credit_note_document_for, document_for
 
 from .compose import LOGO_CID, compose, inline_logo
 from .models import EmailAttempt, OutboundEmail
@@ -60,8 +60,10 @@ ERROR_CHARS = 1000
 _FILENAMES = {
     ("invoice", "ja"): "請求書_{number}.pdf",
     ("receipt", "ja"): "領収書_{number}.pdf",
+    ("credit_note", "ja"): "返還請求書_{number}.pdf",
     ("invoice", "en"): "invoice-{number}.pdf",
     ("receipt", "en"): "receipt-{number}.pdf",
+    ("credit_note", "en"): "credit-note-{number}.pdf",
 }
 
 
@@ -71,6 +73,11 @@ _FILENAMES = {
 def document_attachment(invoice_id: str, kind: str) -> dict[str, Any]:
     """An attachment to render when the email is sent: the invoice's ``kind`` PDF in the email's language."""
     return {"kind": kind, "invoice": invoice_id, "document": None, "filename": None}
+
+
+def credit_note_attachment(credit_note_id: str) -> dict[str, Any]:
+    """An attachment to render when the email is sent: the credit note's PDF in the email's language."""
+    return {"kind": "credit_note", "credit_note": credit_note_id, "document": None, "filename": None}
 
 
 def new_email(
@@ -226,13 +233,18 @@ def _render(emails: Sequence[OutboundEmail], outcomes: dict[str, Outcome]) -> li
 
 def _store_documents(email: OutboundEmail) -> bool:
     """Issue (or find) the PDFs to attach; returns whether any was new to this email."""
-    missing = [a for a in email.attachments if a.get("invoice") and not a.get("document")]
+    missing = [a for a in email.attachments if (a.get("invoice") or a.get("credit_note")) and not a.get("document")]
     if not missing:
         return False
-    invoices = Invoice.objects.select_related("customer").in_bulk({a["invoice"] for a in missing})
+    invoices = Invoice.objects.select_related("customer").in_bulk({a["invoice"] for a in missing if a.get("invoice")})
+    notes = CreditNote.objects.select_related("customer").in_bulk(
+        {a["credit_note"] for a in missing if a.get("credit_note")}
+    )
     for attachment in missing:
-        invoice = invoices[attachment["invoice"]]
-        document = document_for(invoice, attachment["kind"], email.locale)
+        if attachment.get("credit_note"):
+            document = credit_note_document_for(notes[attachment["credit_note"]], email.locale)
+        else:
+            document = document_for(invoices[attachment["invoice"]], attachment["kind"], email.locale)
         attachment["document"] = document.id
         attachment["filename"] = _filename(attachment["kind"], document.locale, document.number)
     return True

@@ -1,8 +1,8 @@
 """Event subscribers: they run inside the transaction that emitted the events (outbox
 guarantee), receive the events of one ``emit_many`` as a list, and keep to a constant number of
 quick queries per list — the bill run emits thousands of events per batch. They queue the
-event-driven emails (receipts, failed payments, send_invoice invoices, the team's alert) and keep
-the schedule of time-driven notices current. A subscriber's own failure is logged and never
+event-driven emails (receipts, failed payments, send_invoice invoices, credit notes, the team's
+alert) and keep the schedule of time-driven notices current. A subscriber's own failure is logged and never
 undoes the billing change that triggered it."""
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from typing import Any
 from django.db import transaction
 
 from seikyu.account.services import get_account_settings
-from seikyu.billing.models import Customer, PaymentIntent
-from seikyu.core.clock import from_unix
+from seikyu.billing.models import CreditNote, Customer, PaymentIntent, TaxRate
+from seikyu.core.clock import from_unix, to_unix
 from seikyu.documents.labels import locale_for
 from seikyu.events.models import Event
 
 from . import alerts
 from .models import Kind, OutboundEmail, ScheduledNotice
 from .schedule import add, expiry_notice_at, forget, next_morning, reconcile
-from .services import document_attachment, new_email, queue
+from .services import credit_note_attachment, document_attachment, new_email, queue
 
 logger = logging.getLogger("seikyu.notifications")
 
@@ -45,6 +45,7 @@ SUBSCRIPTION_EVENTS = (
     "customer.subscription.resumed",
 )
 CLOCK_EVENTS = ("test_helpers.test_clock.deleted",)
+CREDIT_NOTE_EVENTS = ("credit_note.created",)
 CARD_EVENTS = (
     "customer.created",
     "customer.updated",
@@ -311,6 +312,74 @@ def _schedule_digests(invoices: Sequence[dict[str, Any]]) -> None:
         ScheduledNotice.objects.filter(
             kind=Kind.OVERDUE_DIGEST, object_id=row.object_id, occasion_at__gt=row.occasion_at
         ).update(occasion_at=row.occasion_at)
+
+
+# --------------------------------------------------------------------------- credit notes
+
+
+@contained
+def on_credit_note_events(events: Sequence[Event]) -> None:
+    with transaction.atomic():
+        _queue_credit_note_emails([str(event.data["object"]["id"]) for event in events])
+
+
+def _queue_credit_note_emails(note_ids: Sequence[str]) -> None:
+    """Each issued credit note to its customer, with its document: the invoice it corrects, the
+    amounts per tax rate and where the money goes (three queries besides the settings)."""
+    if not get_account_settings().credit_note_issued_enabled:
+        return
+    notes = CreditNote.objects.select_related("invoice").in_bulk(note_ids)
+    customers = _customers(note.customer_id for note in notes.values())
+    rates = TaxRate.objects.in_bulk({t["tax_rate_details"]["tax_rate"] for n in notes.values() for t in n.total_taxes})
+    emails = (_credit_note_email(note, customers.get(note.customer_id), rates) for note in notes.values())
+    queue(email for email in emails if email is not None)
+
+
+def _credit_note_email(
+    note: CreditNote, customer: dict[str, Any] | None, rates: dict[str, TaxRate]
+) -> OutboundEmail | None:
+    if customer is None or not customer.get("email"):
+        return None
+    invoice = note.invoice
+    return new_email(
+        Kind.CREDIT_NOTE_ISSUED,
+        livemode=note.livemode,
+        created=note.created,
+        to=[customer["email"]],
+        locale=locale_for(customer.get("preferred_locales")),
+        dedupe_key=f"credit_note_issued:{note.id}",
+        context={
+            "customer_name": customer.get("name") or invoice.customer_name,
+            "number": note.number,
+            "invoice_number": invoice.number,
+            "currency": note.currency,
+            "amount": note.total,
+            "issued_at": to_unix(note.effective_at),
+            "reason": note.reason,
+            "taxes": [
+                {
+                    "percentage": str(rates[rate_id].percentage),
+                    "country": rates[rate_id].country,
+                    "inclusive": tax["tax_behavior"] == "inclusive",
+                    "taxable_amount": tax["taxable_amount"],
+                    "tax_amount": tax["amount"],
+                }
+                for tax in note.total_taxes
+                if (rate_id := tax["tax_rate_details"]["tax_rate"]) in rates
+            ],
+            # Where the money goes: off what the invoice still owed, back to the card (refunds the
+            # note made or accounts for), onto the customer's balance, or returned outside Seikyu.
+            "pre_payment": note.pre_payment_amount,
+            "refund": note.post_payment_amount - note.credit_amount - (note.out_of_band_amount or 0),
+            "credit": note.credit_amount,
+            "out_of_band": note.out_of_band_amount or 0,
+        },
+        customer_id=note.customer_id,
+        invoice_id=invoice.id,
+        subscription_id=invoice.subscription_id,
+        test_clock_id=invoice.test_clock_id,
+        attachments=[credit_note_attachment(note.id)],
+    )
 
 
 # --------------------------------------------------------------------------- subscriptions

@@ -261,6 +261,42 @@ KINDS: dict[str, dict[str, dict[str, str]]] = {
             "overdue": "Days overdue",
         },
     },
+    "credit_note_issued": {
+        "ja": {
+            "subject": "返還請求書 {number} のご送付（請求書 {invoice}）",
+            "title": "返還請求書を発行しました",
+            "intro": "請求書 {invoice} について、{amount}の返還請求書（クレジットノート）{number} を発行いたしました。"
+            "返還請求書（PDF）を添付しております。",
+            "pre_payment": "{amount}は、請求書 {invoice} のご請求額から差し引きました。",
+            "refund": "{amount}は、お支払いに使われたカードへ返金いたします。"
+            "ご利用明細への反映までには、カード会社により日数がかかる場合があります。",
+            "credit": "{amount}は、お客様の残高（クレジット）に加算し、次回以降のご請求から差し引きます。",
+            "out_of_band": "{amount}は、別途お振込みなどの方法でご返金いたします。",
+            "amount": "返還金額",
+            "number": "返還請求書番号",
+            "invoice_number": "元の請求書番号",
+            "issued_on": "返還日",
+            "reason": "理由",
+            "action": "請求書を表示する",
+        },
+        "en": {
+            "subject": "Credit note {number} for invoice {invoice}",
+            "title": "We've issued a credit note",
+            "intro": "We've issued credit note {number} for {amount} against invoice {invoice}. "
+            "It is attached as a PDF.",
+            "pre_payment": "{amount} has been taken off what invoice {invoice} asks you to pay.",
+            "refund": "{amount} is refunded to the card you paid with. Your card issuer may take a few days "
+            "to show it on your statement.",
+            "credit": "{amount} has been added to your account credit and will be taken off your next invoices.",
+            "out_of_band": "{amount} will be returned to you separately, for example by bank transfer.",
+            "amount": "Amount credited",
+            "number": "Credit note number",
+            "invoice_number": "Original invoice",
+            "issued_on": "Date of credit",
+            "reason": "Reason",
+            "action": "View invoice",
+        },
+    },
     "payment_failed_alert": {
         "ja": {
             "subject": "決済失敗: {customer} {amount}（請求書 {number}）",

@@ -22,6 +22,7 @@ EmailKind = Literal[
     "payment_failed",
     "invoice_finalized",
     "past_due_reminder",
+    "credit_note_issued",
     "payment_failed_alert",
     "overdue_digest",
     "team_alert",

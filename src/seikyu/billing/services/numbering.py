@@ -9,11 +9,15 @@ never draw the same number (and the unique constraint on (livemode, number) woul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from seikyu.billing.models import BillingSettings, Customer, Invoice
 
 from .bulk import bulk_save
+
+# A customer's or the account's prefix: no hyphen, so "<prefix>-" starts the numbers of one prefix.
+INVOICE_PREFIX = re.compile(r"^[A-Z0-9]{3,12}$")
 
 
 def format_number(prefix: str, sequence: int) -> str:
