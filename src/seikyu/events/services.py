@@ -9,11 +9,11 @@ transaction, right after the events are written, so what they record commits wit
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.db import connection
 
 from seikyu.core.ids import new_id
@@ -68,11 +68,11 @@ def emit_many(pending: Iterable[PendingEvent]) -> list[Event]:
         data: dict[str, Any] = {"object": dict(item.object)}
         cached = serialised.get(id(item.object))
         if cached is None:
-            cached = serialised[id(item.object)] = (item.object, json.dumps(data["object"]))
-        text = '{"object": ' + cached[1]
+            cached = serialised[id(item.object)] = (item.object, orjson.dumps(data["object"]).decode())
+        text = '{"object":' + cached[1]
         if item.previous_attributes:
             data["previous_attributes"] = dict(item.previous_attributes)
-            text += ', "previous_attributes": ' + json.dumps(data["previous_attributes"])
+            text += ',"previous_attributes":' + orjson.dumps(data["previous_attributes"]).decode()
         values = template.copy()
         values[position["livemode"]] = item.livemode
         values[position["type"]] = item.type

@@ -28,6 +28,7 @@ from django.db.models import F
 from seikyu.account.models import AccountSettings, File
 from seikyu.account.services import get_account_settings
 from seikyu.billing.models import Invoice
+from seikyu.billing.services.bulk import bulk_insert
 from seikyu.core.clock import real_now
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
@@ -36,7 +37,6 @@ from seikyu.documents.services import document_for
 
 from .compose import LOGO_CID, compose, inline_logo
 from .models import EmailAttempt, OutboundEmail
-from .rows import insert_new
 
 logger = logging.getLogger("seikyu.notifications")
 
@@ -110,7 +110,7 @@ def new_email(
 
 def queue(emails: Iterable[OutboundEmail]) -> None:
     """Write emails with one statement; one whose ``dedupe_key`` exists already is left out."""
-    insert_new(OutboundEmail, list(emails), ["dedupe_key"])
+    bulk_insert(list(emails), skip_existing=["dedupe_key"])
 
 
 def resend_email(email_id: str, *, livemode: bool) -> OutboundEmail:

@@ -8,17 +8,17 @@ per bill-run batch. Here a batch travels as the database reads it fastest:
 - PostgreSQL: one JSON document holding every row, expanded by ``json_populate_recordset`` into
   the table's own row type. One parameter and a constant statement whatever the batch size, so
   neither the driver nor the server parses thousands of placeholders, and the whole batch is
-  serialised by one ``json.dumps``.
+  serialised by one ``orjson.dumps``.
 - SQLite: one prepared statement run for every row (``executemany``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 from django.db import connection, models
 from django.db.models import Field, Model
 
@@ -38,8 +38,7 @@ def _as_text(value: Any) -> Any:
 def _sqlite_adapter(field: Field[Any, Any]) -> Adapter | None:
     """How SQLite is given a value of ``field``; None when the value goes as it is."""
     if isinstance(field, models.JSONField):
-        encoder = field.encoder
-        return lambda value: None if value is None else json.dumps(value, cls=encoder)
+        return lambda value: None if value is None else orjson.dumps(value).decode()
     target = _target(field)
     if isinstance(target, models.DateTimeField):
         return connection.ops.adapt_datetimefield_value
@@ -53,14 +52,13 @@ def _postgres_rows(objs: Sequence[Model], fields: Sequence[Field[Any, Any]]) -> 
     textual = (models.DateField, models.DecimalField, models.UUIDField)
     direct = [(str(f.column), f.attname) for f in fields if not isinstance(_target(f), textual)]
     as_text = [(str(f.column), f.attname) for f in fields if isinstance(_target(f), textual)]
-    encoder = next((f.encoder for f in fields if isinstance(f, models.JSONField) and f.encoder), None)
     rows = []
     for obj in objs:
         row = {column: getattr(obj, name) for column, name in direct}
         for column, name in as_text:
             row[column] = _as_text(getattr(obj, name))
         rows.append(row)
-    return json.dumps(rows, cls=encoder)
+    return orjson.dumps(rows).decode()
 
 
 def _sqlite_rows(objs: Sequence[Model], fields: Sequence[Field[Any, Any]]) -> list[list[Any]]:
@@ -86,24 +84,28 @@ def new_row[M: Model](model: type[M], **values: Any) -> M:
     return model(*args)
 
 
-def bulk_insert[M: Model](objs: Sequence[M]) -> None:
-    """Insert new ``objs`` (all of one model, every field already set, primary keys included)."""
+def bulk_insert[M: Model](objs: Sequence[M], *, skip_existing: Sequence[str] = ()) -> None:
+    """Insert new ``objs`` (all of one model, every field already set; a database-generated
+    primary key is left to the database). With ``skip_existing`` (the columns of a unique
+    constraint), a row whose key is taken already is left out instead of failing the batch."""
     if not objs:
         return
     meta = type(objs[0])._meta
-    fields = list(meta.concrete_fields)
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and f.db_returning)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     columns = ", ".join(quote(str(field.column)) for field in fields)
+    on_conflict = f" ON CONFLICT ({', '.join(map(quote, skip_existing))}) DO NOTHING" if skip_existing else ""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s)",
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s)"
+                + on_conflict,
                 [_postgres_rows(objs, fields)],
             )
         else:
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})" + on_conflict,
                 _sqlite_rows(objs, fields),
             )
     for obj in objs:
