@@ -22,6 +22,8 @@ import orjson
 from django.db import connection, models
 from django.db.models import Field, Model
 
+from ..models.base import WireObject
+
 Adapter = Callable[[Any], Any]
 
 
@@ -71,17 +73,17 @@ def _sqlite_rows(objs: Sequence[Model], fields: Sequence[Field[Any, Any]]) -> li
 _layouts: dict[type[Model], list[Field[Any, Any]]] = {}
 
 
-def new_row[M: Model](model: type[M], **values: Any) -> M:
+def new_row[M: WireObject](model: type[M], **values: Any) -> M:
     """A new, unsaved ``model`` instance for ``bulk_insert``, from attribute names (``customer_id``,
-    not ``customer``); unnamed fields take their defaults. Built with Django's positional
-    constructor, which costs a third of the keyword one for the wide rows the bill run makes."""
+    not ``customer``); unnamed fields take their defaults. Built with ``from_columns``, which costs
+    a fraction of Django's keyword constructor for the wide rows the bill run makes."""
     fields = _layouts.get(model)
     if fields is None:
         fields = _layouts[model] = list(model._meta.concrete_fields)
     args = [values.pop(f.attname) if f.attname in values else f.get_default() for f in fields]
     if values:
         raise TypeError(f"{model.__name__} has no field {', '.join(sorted(values))}")
-    return model(*args)
+    return model.from_columns(args)
 
 
 def bulk_insert[M: Model](objs: Sequence[M], *, skip_existing: Sequence[str] = ()) -> None:

@@ -186,7 +186,8 @@ def charge_invoices(
     reused = [a.payment_intent for a in attempts if a.payment_intent.id not in new_ids]
     if reused:
         bulk_save(reused, _INTENT_FIELDS)
-    settled = [a.invoice_payment for a in attempts if a.invoice_payment.id not in {p.id for p in new_payments}]
+    new_ids = {payment.id for payment in new_payments}
+    settled = [a.invoice_payment for a in attempts if a.invoice_payment.id not in new_ids]
     if settled:
         bulk_save(settled, ["status", "amount_paid", "paid_at"])
 
