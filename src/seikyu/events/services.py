@@ -80,7 +80,7 @@ def emit_many(pending: Iterable[PendingEvent]) -> list[Event]:
         values[position["created"]] = item.created
         values[position["object_id"]] = str(item.object.get("id") or "")
         values[position["data"]] = data
-        events.append(Event.from_db(connection.alias, names, values))  # the row as it will be written
+        events.append(Event.from_columns(values, db=connection.alias))  # the row as it will be written
         values[position["created"]] = adapt(item.created)
         values[position["data"]] = text + "}"
         rows.append(values)

@@ -22,7 +22,7 @@ import orjson
 from django.db import connection, models
 from django.db.models import Field, Model
 
-from ..models.base import WireObject
+from seikyu.events.models import BulkRow
 
 Adapter = Callable[[Any], Any]
 
@@ -73,7 +73,7 @@ def _sqlite_rows(objs: Sequence[Model], fields: Sequence[Field[Any, Any]]) -> li
 _layouts: dict[type[Model], list[Field[Any, Any]]] = {}
 
 
-def new_row[M: WireObject](model: type[M], **values: Any) -> M:
+def new_row[M: BulkRow](model: type[M], **values: Any) -> M:
     """A new, unsaved ``model`` instance for ``bulk_insert``, from attribute names (``customer_id``,
     not ``customer``); unnamed fields take their defaults. Built with ``from_columns``, which costs
     a fraction of Django's keyword constructor for the wide rows the bill run makes."""
