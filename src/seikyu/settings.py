@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "seikyu.db",
     "seikyu.events",
     "seikyu.account",
     "seikyu.billing",

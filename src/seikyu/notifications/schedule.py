@@ -34,7 +34,7 @@ from django.db.models import Q, QuerySet
 
 from seikyu.account.models import AccountSettings
 from seikyu.account.services import get_account_settings
-from seikyu.billing.services.bulk import bulk_insert
+from seikyu.db.rows import bulk_insert
 
 from .models import Kind, ScheduledNotice
 

@@ -28,10 +28,10 @@ from django.db.models import F
 from seikyu.account.models import AccountSettings, File
 from seikyu.account.services import get_account_settings
 from seikyu.billing.models import Invoice
-from seikyu.billing.services.bulk import bulk_insert
 from seikyu.core.clock import real_now
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
+from seikyu.db.rows import bulk_insert
 from seikyu.documents.models import Document
 from seikyu.documents.services import document_for
 

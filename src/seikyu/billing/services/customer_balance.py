@@ -17,12 +17,12 @@ from django.db import transaction
 
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
+from seikyu.db.rows import bulk_save
 from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 
 from ..clock import now_for
 from ..models import Customer, CustomerBalanceTransaction
 from ..render.customers import render_customers
-from .bulk import bulk_save
 from .catalog import merge_metadata, normalize_currency
 from .customers import load_customer
 

@@ -16,11 +16,11 @@ from django.db import transaction
 
 from seikyu.account.services import issuer_snapshot
 from seikyu.core.errors import InvalidRequest
+from seikyu.db.rows import bulk_save
 from seikyu.events.services import PendingEvent, emit_many
 
 from ..clock import now_for
 from ..models import BillingSettings, Customer, Invoice, TaxId
-from .bulk import bulk_save
 from .dunning import overdue_final_at
 from .invoice_totals import InvoiceContext, apply_balance
 from .numbering import assign_numbers

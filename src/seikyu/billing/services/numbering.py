@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from seikyu.billing.models import BillingSettings, Customer, Invoice
-
-from .bulk import bulk_save
+from seikyu.db.rows import bulk_save
 
 
 def format_number(prefix: str, sequence: int) -> str:

@@ -18,13 +18,13 @@ from django.db import transaction
 
 from seikyu.core.errors import CardError, InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id, new_secret
+from seikyu.db.rows import bulk_insert, bulk_save, new_row
 from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 
 from ..clock import now_for
 from ..gateways import ChargeResult, get_gateway
 from ..models import Charge, Customer, Invoice, InvoicePayment, PaymentIntent, PaymentMethod, Refund, Subscription
 from ..render.payments import render_charge, render_payment_intent, render_payment_method, render_refund
-from .bulk import bulk_insert, bulk_save, new_row
 
 PI = PaymentIntent.Status
 
