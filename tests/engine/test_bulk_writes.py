@@ -143,3 +143,23 @@ def test_id_lists_read_the_same_rows_and_are_one_statement_on_postgresql(custome
         assert len({sql.split("ANY(")[0] for sql in statements}) == 1  # one statement text for any count
     else:
         assert " IN (" in statements[1]
+
+
+def test_event_payloads_are_kept_as_written_and_compressed_with_lz4_on_postgresql(customer):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("column types and compression are PostgreSQL's")
+    big = {"id": "in_big", "object": "invoice", "z_last": 1, "a_first": "請求" * 2000}
+    [event] = emit_many([PendingEvent("invoice.created", big, AT, False)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format_type(atttypid, atttypmod), attcompression FROM pg_attribute "
+            "WHERE attrelid = 'events_event'::regclass AND attname = 'data'"
+        )
+        assert cursor.fetchone() == ("json", "l")
+        cursor.execute("SELECT pg_column_compression(data), data::text FROM events_event WHERE id = %s", [event.id])
+        compression, text = cursor.fetchone()
+    assert compression == "lz4"
+    assert text.index('"z_last"') < text.index('"a_first"')  # the object's own key order
+    assert Event.objects.get(id=event.id).data == {"object": big}
