@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("SEIKYU_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
@@ -121,19 +122,37 @@ def build(n: int) -> dt.datetime:
     return due
 
 
-def drain(at: float, batch_size: int) -> int:
-    """Run the billing clock at ``at`` until nothing is due; returns items handled."""
+def backend_cpu_seconds() -> float:
+    """CPU time used so far by this connection's PostgreSQL backend (the server runs on this host);
+    0 for SQLite, whose work is part of the Python process's own time."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drain(at: float, batch_size: int) -> tuple[float, float]:
+    """Run the billing clock at ``at`` until nothing is due; returns the CPU seconds it took in
+    Python and in the database server."""
     from django.db import connection
 
     from seikyu.billing.services.billing_clock import run_due_work
     from seikyu.core.clock import from_unix
 
     now = from_unix(int(at))
-    total = 0
-    while handled := run_due_work(now=now, batch_size=batch_size):
-        total += handled
+    db_started = backend_cpu_seconds()
+    py_started = time.process_time()
+    while run_due_work(now=now, batch_size=batch_size):
+        pass
+    py_cpu = time.process_time() - py_started
+    db_cpu = backend_cpu_seconds() - db_started
     connection.close()
-    return total
+    return py_cpu, db_cpu
 
 
 def _worker(db: str, at: float, batch_size: int, results: multiprocessing.Queue) -> None:
@@ -141,20 +160,32 @@ def _worker(db: str, at: float, batch_size: int, results: multiprocessing.Queue)
     results.put(drain(at, batch_size))
 
 
-def timed_phase(db: str, at: dt.datetime, batch_size: int, workers: int, profile: str | None = None) -> float:
+class Phase(NamedTuple):
+    seconds: float
+    python_cpu: float
+    database_cpu: float
+
+    def report(self, name: str, n: int) -> str:
+        return (
+            f"{name}: {n / self.seconds:,.0f}/s ({self.seconds:.1f} s; CPU per renewal: "
+            f"Python {1000 * self.python_cpu / n:.2f} ms, database {1000 * self.database_cpu / n:.2f} ms)"
+        )
+
+
+def timed_phase(db: str, at: dt.datetime, batch_size: int, workers: int, profile: str | None = None) -> Phase:
     started = time.perf_counter()
     if profile:
         import cProfile
         import pstats
 
         with cProfile.Profile() as profiler:
-            drain(at.timestamp(), batch_size)
+            cpu = drain(at.timestamp(), batch_size)
         elapsed = time.perf_counter() - started
         profiler.dump_stats(profile)
         pstats.Stats(profile).sort_stats("tottime").print_stats(30)
-        return elapsed
+        return Phase(elapsed, *cpu)
     if workers == 1:
-        drain(at.timestamp(), batch_size)
+        cpu = drain(at.timestamp(), batch_size)
     else:
         from django.db import connections
 
@@ -170,7 +201,9 @@ def timed_phase(db: str, at: dt.datetime, batch_size: int, workers: int, profile
             p.join()
             if p.exitcode != 0:
                 raise SystemExit(f"worker failed with exit code {p.exitcode}")
-    return time.perf_counter() - started
+        spent = [results.get() for _ in procs]
+        cpu = (sum(py for py, _ in spent), sum(db for _, db in spent))
+    return Phase(time.perf_counter() - started, *cpu)
 
 
 def check(n: int) -> None:
@@ -216,9 +249,10 @@ def main() -> None:
     command = f".venv/bin/python bench/bill_run.py --db {args.db} --n {args.n}"
     if args.workers > 1:
         command += f" --workers {args.workers}"
-    print(f"renewal (cycle invoices drafted): {args.n / renew:,.0f}/s ({renew:.1f} s)")
-    print(f"collection (finalized, charged, paid): {args.n / collect:,.0f}/s ({collect:.1f} s)")
-    print(f"complete renewals: {args.n / (renew + collect):,.0f}/s  [{command}]")
+    print(renew.report("renewal (cycle invoices drafted)", args.n))
+    print(collect.report("collection (finalized, charged, paid)", args.n))
+    both = Phase(*(a + b for a, b in zip(renew, collect, strict=True)))
+    print(both.report("complete renewals", args.n) + f"  [{command}]")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "seikyu.db",
     "seikyu.events",
     "seikyu.account",
     "seikyu.billing",
@@ -85,6 +86,11 @@ TEMPLATES = [
 
 if database_url := os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters travel apart from the statement (server-side binding): psycopg's client-side
+        # binding quotes every value into the SQL text in Python, which for the bill run's event
+        # payloads (kilobytes of JSON each) costs more than the statements themselves.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -10,9 +10,9 @@ import pytest
 from django.db.models import Model
 
 from seikyu.billing.models import Customer, Invoice
-from seikyu.billing.services.bulk import bulk_insert, bulk_save, new_row
 from seikyu.billing.services.customers import create_customer
 from seikyu.core.ids import new_id
+from seikyu.db.rows import bulk_insert, bulk_save, new_row
 from seikyu.events.models import Event
 from seikyu.events.services import PendingEvent, emit_many
 
@@ -102,3 +102,64 @@ def test_events_store_their_objects_and_previous_attributes(customer):
         {"object": sub_wire, "previous_attributes": {"status": "past_due"}},
     ]
     assert [stored[e.id].object_id for e in emitted] == ["in_1", "in_1", "sub_1"]
+
+
+def test_rows_read_with_deferred_fields_load_the_rest_on_access(customer):
+    made = invoice(customer, description="後で読む")
+    bulk_insert([made])
+    partial = Invoice.objects.only("id", "status").get(id=made.id)
+    assert partial.get_deferred_fields() >= {"description", "total"}
+    assert (partial.description, partial.total) == ("後で読む", 5500)
+    assert not partial._state.adding and partial._state.db == "default"
+
+
+def test_a_row_whose_unique_key_is_taken_is_skipped_and_the_rest_inserted(customer):
+    from seikyu.notifications.models import Kind, ScheduledNotice
+
+    def notice(object_id: str) -> ScheduledNotice:
+        return ScheduledNotice(kind=Kind.UPCOMING_RENEWAL, object_id=object_id, livemode=False, occasion_at=AT)
+
+    bulk_insert([notice("sub_a")], skip_existing=["kind", "object_id"])
+    bulk_insert([notice("sub_a"), notice("sub_b"), notice("sub_b")], skip_existing=["kind", "object_id"])
+    assert sorted(ScheduledNotice.objects.values_list("object_id", flat=True)) == ["sub_a", "sub_b"]
+
+
+def test_id_lists_read_the_same_rows_and_are_one_statement_on_postgresql(customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    made = [invoice(customer) for _ in range(120)]
+    bulk_insert(made)
+    wanted = [row.id for row in made[::2]]
+    statements = []
+    for ids in (wanted[:3], wanted, [*wanted, None, "in_missing"]):
+        with CaptureQueriesContext(connection) as queries:
+            found = sorted(Invoice.objects.filter(id__in=ids).values_list("id", flat=True))
+        assert found == sorted(wanted[: len(ids)] if len(ids) == 3 else wanted)
+        statements.append(queries[0]["sql"])
+    assert list(Invoice.objects.filter(id__in=[])) == []
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in statements[0]
+        assert len({sql.split("ANY(")[0] for sql in statements}) == 1  # one statement text for any count
+    else:
+        assert " IN (" in statements[1]
+
+
+def test_event_payloads_are_kept_as_written_and_compressed_with_lz4_on_postgresql(customer):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("column types and compression are PostgreSQL's")
+    big = {"id": "in_big", "object": "invoice", "z_last": 1, "a_first": "請求" * 2000}
+    [event] = emit_many([PendingEvent("invoice.created", big, AT, False)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format_type(atttypid, atttypmod), attcompression FROM pg_attribute "
+            "WHERE attrelid = 'events_event'::regclass AND attname = 'data'"
+        )
+        assert cursor.fetchone() == ("json", "l")
+        cursor.execute("SELECT pg_column_compression(data), data::text FROM events_event WHERE id = %s", [event.id])
+        compression, text = cursor.fetchone()
+    assert compression == "lz4"
+    assert text.index('"z_last"') < text.index('"a_first"')  # the object's own key order
+    assert Event.objects.get(id=event.id).data == {"object": big}

@@ -48,7 +48,16 @@ class Running:
 
 @contextmanager
 def running(command: list[str], env: dict[str, str]) -> Iterator[Running]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # As from a terminal, where Ctrl-C reaches the command: a suite started in the background
+    # (``cmd &``) would otherwise pass SIGINT on ignored.
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         yield Running(process)
     finally:

@@ -39,9 +39,9 @@ from django.db.models import Q, QuerySet
 from seikyu.account.models import AccountSettings
 from seikyu.account.services import get_account_settings
 from seikyu.billing.services.settings import billing_settings_for
+from seikyu.db.rows import bulk_insert
 
 from .models import Kind, ScheduledNotice
-from .rows import insert_new
 
 logger = logging.getLogger("seikyu.notifications")
 
@@ -105,12 +105,12 @@ def reconcile(kinds: Collection[str], object_ids: Collection[str], wanted: Itera
             stale.append(pk)
     if stale:
         ScheduledNotice.objects.filter(pk__in=stale).delete()
-    insert_new(ScheduledNotice, [row for key, row in want.items() if key not in keep], UNIQUE)
+    bulk_insert([row for key, row in want.items() if key not in keep], skip_existing=UNIQUE)
 
 
 def add(rows: Sequence[ScheduledNotice]) -> None:
     """Schedule notices that are not scheduled yet (existing ones stay as they are)."""
-    insert_new(ScheduledNotice, rows, UNIQUE)
+    bulk_insert(rows, skip_existing=UNIQUE)
 
 
 def forget(kinds: Collection[str], object_ids: Collection[str]) -> None:

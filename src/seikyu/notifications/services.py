@@ -31,12 +31,12 @@ from seikyu.billing.models import CreditNote, Invoice
 from seikyu.core.clock import real_now
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
+from seikyu.db.rows import bulk_insert
 from seikyu.documents.models import Document
 from seikyu.documents.services import credit_note_document_for, document_for
 
 from .compose import LOGO_CID, compose, inline_logo
 from .models import EmailAttempt, OutboundEmail
-from .rows import insert_new
 
 logger = logging.getLogger("seikyu.notifications")
 
@@ -117,7 +117,7 @@ def new_email(
 
 def queue(emails: Iterable[OutboundEmail]) -> None:
     """Write emails with one statement; one whose ``dedupe_key`` exists already is left out."""
-    insert_new(OutboundEmail, list(emails), ["dedupe_key"])
+    bulk_insert(list(emails), skip_existing=["dedupe_key"])
 
 
 def resend_email(email_id: str, *, livemode: bool) -> OutboundEmail:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.events.models import BulkRow
 
-class WireObject(models.Model):
+
+class WireObject(BulkRow):
     """Common columns of every object the API exposes.
 
     ``id`` is the public Stripe-style id and the primary key, so foreign keys hold public ids and

@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from django.db import connection, transaction
 
 from seikyu.core.clock import real_now
+from seikyu.db.rows import bulk_save
 from seikyu.events.services import PendingEvent, emit_many
 
 from ..models import BillingSettings, Invoice, Subscription
-from .bulk import bulk_save
 from .due import DUE_INDEX_ORDER, in_due_order
 from .invoice_lifecycle import finalize_invoices, mark_uncollectible, void_invoice
 from .invoices import create_invoices, process_due_invoices

@@ -9,7 +9,7 @@ one event insert), so a bill run can record what its invoices do to balances the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +17,12 @@ from django.db import transaction
 
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
+from seikyu.db.rows import bulk_save
 from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 
 from ..clock import now_for
 from ..models import Customer, CustomerBalanceTransaction
 from ..render.customers import render_customers
-from .bulk import bulk_save
 from .catalog import merge_metadata, normalize_currency
 from .customers import load_customer
 
@@ -55,8 +55,8 @@ class BalanceChange:
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 
-def lock_customers(ids: Sequence[str] | set[str]) -> dict[str, Customer]:
-    # Id order, as the invoice engine locks them: batches sharing customers never deadlock.
+def lock_customers(ids: Iterable[str]) -> dict[str, Customer]:
+    # A fixed lock order (by id) keeps two batches sharing customers from deadlocking.
     return {c.id: c for c in Customer.objects.select_for_update().filter(id__in=set(ids)).order_by("id")}
 
 

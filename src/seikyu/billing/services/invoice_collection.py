@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from django.db import connection, transaction
 
 from seikyu.core.errors import CardError, InvalidRequest
+from seikyu.db.rows import bulk_save
 
 from ..clock import now_for
 from ..models import Invoice, PaymentMethod
 from . import dunning
-from .bulk import bulk_save
 from .due import DUE_INDEX_ORDER, in_due_order
 from .invoice_lifecycle import (
     emit_invoice_events,

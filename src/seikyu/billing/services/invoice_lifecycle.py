@@ -16,12 +16,12 @@ from django.db import transaction
 
 from seikyu.account.services import issuer_snapshot
 from seikyu.core.errors import InvalidRequest
+from seikyu.db.rows import bulk_save
 from seikyu.events.services import PendingEvent, emit_many
 
 from ..clock import now_for
 from ..models import BillingSettings, Customer, Invoice, TaxId
-from .bulk import bulk_save
-from .customer_balance import BalanceChange, apply_balance_changes
+from .customer_balance import BalanceChange, apply_balance_changes, lock_customers
 from .dunning import overdue_final_at
 from .invoice_totals import InvoiceContext, apply_balance
 from .numbering import assign_numbers
@@ -46,11 +46,6 @@ def lock_invoices(invoices: Sequence[Invoice]) -> list[Invoice]:
             setattr(inv, f.attname, getattr(row, f.attname))
         kept.append(inv)
     return kept
-
-
-def lock_customers(ids: Iterable[str]) -> dict[str, Customer]:
-    # A fixed lock order keeps two batches sharing customers from deadlocking.
-    return {c.id: c for c in Customer.objects.select_for_update().filter(id__in=set(ids)).order_by("id")}
 
 
 def emit_invoice_events(pairs: Iterable[tuple[str, Invoice]], ctx: InvoiceContext, *, now: dt.datetime) -> None:

@@ -15,11 +15,11 @@ from django.db import transaction
 from seikyu.core.clock import from_unix
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
+from seikyu.db.rows import bulk_insert, bulk_save, new_row
 from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 
 from ..clock import now_for
 from ..models import BillingSettings, Customer, Discount, Invoice, InvoiceItem, InvoiceLineItem, Price
-from .bulk import bulk_insert, bulk_save, new_row
 from .catalog import load, merge_metadata, new_discount, record_redemptions, resolve_discount_source
 from .customers import load_customer
 from .drafts import InvoiceDraft, LineDraft

@@ -13,8 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from seikyu.billing.models import BillingSettings, Customer, Invoice
-
-from .bulk import bulk_save
+from seikyu.db.rows import bulk_save
 
 # A customer's or the account's prefix: no hyphen, so "<prefix>-" starts the numbers of one prefix.
 INVOICE_PREFIX = re.compile(r"^[A-Z0-9]{3,12}$")

@@ -18,13 +18,13 @@ from django.db import transaction
 
 from seikyu.core.errors import CardError, InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id, new_secret
+from seikyu.db.rows import bulk_insert, bulk_save, new_row
 from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 
 from ..clock import now_for
 from ..gateways import ChargeResult, get_gateway
 from ..models import Charge, Customer, Invoice, InvoicePayment, PaymentIntent, PaymentMethod, Refund, Subscription
 from ..render.payments import render_charge, render_payment_intent, render_payment_method, render_refund
-from .bulk import bulk_insert, bulk_save, new_row
 
 PI = PaymentIntent.Status
 
@@ -186,7 +186,8 @@ def charge_invoices(
     reused = [a.payment_intent for a in attempts if a.payment_intent.id not in new_ids]
     if reused:
         bulk_save(reused, _INTENT_FIELDS)
-    settled = [a.invoice_payment for a in attempts if a.invoice_payment.id not in {p.id for p in new_payments}]
+    new_ids = {payment.id for payment in new_payments}
+    settled = [a.invoice_payment for a in attempts if a.invoice_payment.id not in new_ids]
     if settled:
         bulk_save(settled, ["status", "amount_paid", "paid_at"])
 

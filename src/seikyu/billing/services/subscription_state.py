@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from seikyu.core.errors import ResourceMissing
+from seikyu.db.rows import bulk_save
 from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 
 from ..clock import now_for
 from ..models import BillingSettings, Discount, Subscription, SubscriptionItem, TaxRate
 from ..render.subscriptions import load_related, render_subscription
-from .bulk import bulk_save
 from .settings import billing_settings_for
 
 Status = Subscription.Status

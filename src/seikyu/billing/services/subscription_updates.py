@@ -20,11 +20,11 @@ from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
 from seikyu.core.periods import add_interval
 from seikyu.core.proration import remaining_fraction
+from seikyu.db.rows import bulk_save
 from seikyu.events.services import PendingEvent, emit_many
 
 from ..models import Discount, Invoice, Subscription, SubscriptionItem
 from ..render.customers import render_discount
-from .bulk import bulk_save
 from .catalog import merge_metadata
 from .invoice_items import create_pending_items
 from .subscription_lines import (

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+import seikyu.events.models
+
 
 class Migration(migrations.Migration):
     initial = True
@@ -18,7 +20,7 @@ class Migration(migrations.Migration):
                 ("created", models.DateTimeField()),
                 ("api_version", models.CharField(max_length=40)),
                 ("object_id", models.CharField(db_index=True, max_length=64)),
-                ("data", models.JSONField()),
+                ("data", seikyu.events.models.PayloadField()),
                 ("request_id", models.CharField(blank=True, max_length=64, null=True)),
                 ("idempotency_key", models.CharField(blank=True, max_length=255, null=True)),
                 ("pending_webhooks", models.IntegerField(default=0)),
