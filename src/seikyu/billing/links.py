@@ -8,6 +8,8 @@ expire: a customer may open an old invoice or credit note years later.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.core import signing
 
@@ -16,8 +18,15 @@ _CREDIT_NOTE_SALT = "seikyu.credit-note"
 
 
 def _sign(salt: str, object_id: str) -> str:
-    # A plain signature (no timestamp), so the same object always gets the same link.
-    return signing.Signer(salt=salt).sign(object_id)
+    return _signature(salt, object_id, settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=4096)
+def _signature(salt: str, object_id: str, secret: str) -> str:
+    # A plain signature (no timestamp), so the same object always gets the same link. Remembered:
+    # an invoice is rendered several times in a row (each event, the API answer), each time with
+    # two links, and signing costs more than the rest of its rendering.
+    return signing.Signer(key=secret, salt=salt).sign(object_id)
 
 
 def _unsign(salt: str, token: str) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from seikyu.db.rows import BulkRow
+
 
 class Kind(models.TextChoices):
     TRIAL_ENDING = "trial_ending"
@@ -21,7 +23,7 @@ class Kind(models.TextChoices):
     TEAM_ALERT = "team_alert"
 
 
-class OutboundEmail(models.Model):
+class OutboundEmail(BulkRow):
     """One email to send (``em_…``). Queued with what it is about (``context``: the facts at the
     moment it was due); its subject, bodies and attachments are rendered when it is first sent and
     kept, so the row shows exactly what went out. ``next_attempt_at`` is when a worker should send

@@ -31,7 +31,7 @@ from seikyu.billing.models import CreditNote, Invoice
 from seikyu.core.clock import real_now
 from seikyu.core.errors import InvalidRequest, ResourceMissing
 from seikyu.core.ids import new_id
-from seikyu.db.rows import bulk_insert
+from seikyu.db.rows import bulk_insert, new_row
 from seikyu.documents.models import Document
 from seikyu.documents.services import credit_note_document_for, document_for
 
@@ -97,7 +97,8 @@ def new_email(
     send_at: dt.datetime | None = None,
 ) -> OutboundEmail:
     """An unsaved outbox row; ``queue`` writes many at once."""
-    return OutboundEmail(
+    return new_row(
+        OutboundEmail,
         id=new_id("em"),
         livemode=livemode,
         created=created,
