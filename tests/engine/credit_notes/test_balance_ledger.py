@@ -122,3 +122,25 @@ def test_a_balance_set_on_the_customer_is_a_transaction(db, rates):
     error = api.post(f"/v1/customers/{cid}", {"balance": ""}).error
     assert (error["code"], error["param"]) == ("parameter_invalid_empty", "balance")
     assert Customer.objects.get(id=cid).balance == -400
+
+
+def test_voiding_an_invoice_gives_back_the_balance_it_used(make_customer, rates):
+    from seikyu.billing.services.invoices import void_invoice
+
+    customer = make_customer()
+    create_balance_transaction(customer.id, {"amount": -300, "currency": "jpy"}, livemode=False)
+    invoice = finalize_invoice(draft(customer, 1000, rates))
+    untouched = finalize_invoice(draft(customer, 500, rates))  # the balance was used up: nothing to give back
+    mark = last_event_id()
+
+    void_invoice(invoice)
+    void_invoice(untouched)
+
+    assert ledger(customer) == [
+        ("adjustment", -300, -300, None),
+        ("applied_to_invoice", 300, 0, invoice.id),
+        ("unapplied_from_invoice", -300, -300, invoice.id),
+    ]
+    assert balance_explained(customer)
+    types = [e.type for e in events_since(mark)]
+    assert types.count("customer.updated") == 1 and types.count("invoice.voided") == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -226,7 +227,8 @@ def _require(invoice: Invoice, allowed: set[str], action: str) -> None:
 
 
 def void_invoice(invoice: Invoice, *, now: dt.datetime | None = None) -> Invoice:
-    """open | uncollectible → void (``invoice.voided``). A draft is deleted instead; paid stays paid."""
+    """open | uncollectible → void (``invoice.voided``), giving back the customer balance it used
+    (an ``unapplied_from_invoice`` transaction). A draft is deleted instead; paid stays paid."""
     now = now or now_for(invoice)
     with transaction.atomic():
         lock_invoices([invoice])
@@ -238,6 +240,10 @@ def void_invoice(invoice: Invoice, *, now: dt.datetime | None = None) -> Invoice
         invoice.next_action_at = None
         invoice.save(update_fields=["status", "voided_at", "next_payment_attempt", "next_action_at"])
         emit_invoice_events([("invoice.voided", invoice)], InvoiceContext.load([invoice]), now=now)
+        if invoice.ending_balance is not None and invoice.ending_balance != invoice.starting_balance:
+            # What the invoice took from (or added to) the balance goes back, as Stripe does.
+            change = _applied_to_invoice(invoice, now)
+            apply_balance_changes([replace(change, amount=-change.amount, type="unapplied_from_invoice")])
         tell_subscriptions("on_invoice_voided", [invoice], now=now)
     return invoice
 
