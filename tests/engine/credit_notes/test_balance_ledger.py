@@ -144,3 +144,19 @@ def test_voiding_an_invoice_gives_back_the_balance_it_used(make_customer, rates)
     assert balance_explained(customer)
     types = [e.type for e in events_since(mark)]
     assert types.count("customer.updated") == 1 and types.count("invoice.voided") == 2
+
+
+def test_a_balance_in_one_currency_is_not_applied_to_an_invoice_in_another(make_customer, rates):
+    customer = make_customer()
+    create_balance_transaction(customer.id, {"amount": -300, "currency": "jpy"}, livemode=False)
+    create_invoice_item({"customer": customer.id, "amount": 1000, "currency": "usd"}, livemode=False)
+    dollars = create_manual_invoice({"customer": customer.id, "currency": "usd"}, livemode=False)
+    assert (dollars.starting_balance, dollars.amount_due) == (0, 1000)
+
+    dollars = finalize_invoice(dollars)
+    yen = finalize_invoice(draft(customer, 1000, rates))
+
+    assert (dollars.starting_balance, dollars.ending_balance, dollars.amount_due) == (0, 0, 1000)
+    assert (yen.starting_balance, yen.ending_balance, yen.amount_due) == (-300, 0, 800)
+    assert ledger(customer) == [("adjustment", -300, -300, None), ("applied_to_invoice", 300, 0, yen.id)]
+    assert balance_explained(customer)

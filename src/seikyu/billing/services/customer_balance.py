@@ -60,6 +60,13 @@ def lock_customers(ids: Iterable[str]) -> dict[str, Customer]:
     return {c.id: c for c in Customer.objects.select_for_update().filter(id__in=set(ids)).order_by("id")}
 
 
+def usable_balance(balance: int, balance_currency: str | None, invoice_currency: str) -> int:
+    """The part of a customer's balance an invoice in ``invoice_currency`` settles: all of it when
+    the balance is in that currency (or has none yet), nothing otherwise. As in Stripe, a balance
+    in one currency is never applied to an invoice in another."""
+    return balance if balance_currency in (None, "", invoice_currency.lower()) else 0
+
+
 def apply_balance_changes(
     changes: Sequence[BalanceChange], *, customers: Mapping[str, Customer] | None = None, announce: bool = True
 ) -> list[CustomerBalanceTransaction]:

@@ -22,7 +22,7 @@ from seikyu.events.services import PendingEvent, emit_many
 
 from ..clock import now_for
 from ..models import BillingSettings, Customer, Invoice, TaxId
-from .customer_balance import BalanceChange, apply_balance_changes, lock_customers
+from .customer_balance import BalanceChange, apply_balance_changes, lock_customers, usable_balance
 from .dunning import overdue_final_at
 from .invoice_totals import InvoiceContext, apply_balance
 from .numbering import assign_numbers
@@ -145,8 +145,10 @@ def finalize_invoices(
             inv.automatically_finalizes_at = None
             if inv.collection_method == "send_invoice" and inv.days_until_due is not None:
                 inv.due_date = now + dt.timedelta(days=inv.days_until_due)
-            apply_balance(inv, balances[inv.customer_id])
-            balances[inv.customer_id] = inv.ending_balance or 0
+            customer = customers[inv.customer_id]
+            usable = usable_balance(balances[inv.customer_id], customer.currency, inv.currency)
+            apply_balance(inv, usable)
+            balances[inv.customer_id] += (inv.ending_balance or 0) - usable
             if inv.ending_balance != inv.starting_balance:
                 applied.append(_applied_to_invoice(inv, now))
             if inv.amount_due == 0:

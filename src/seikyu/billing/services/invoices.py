@@ -21,6 +21,7 @@ from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 from ..clock import now_for
 from ..models import BillingSettings, Customer, Discount, Invoice, InvoiceItem, InvoiceLineItem, Price
 from .catalog import load, merge_metadata, new_discount, record_redemptions, resolve_discount_source
+from .customer_balance import usable_balance
 from .customers import load_customer
 from .drafts import InvoiceDraft, LineDraft
 from .invoice_collection import advance_invoices, collect_invoices, pay_invoice, process_due_invoices
@@ -266,7 +267,9 @@ def _create(drafts: Sequence[InvoiceDraft], overrides: Sequence[Mapping[str, Any
                 ctx.lines[invoice.id],
                 ctx,
                 rounding=settings[invoice.livemode].tax_rounding,
-                starting_balance=customers[invoice.customer_id].balance,
+                starting_balance=usable_balance(
+                    customers[invoice.customer_id].balance, customers[invoice.customer_id].currency, invoice.currency
+                ),
             )
         snapshot_customers(invoices, customers)
 
@@ -449,14 +452,19 @@ def recompute_drafts(invoices: Sequence[Invoice]) -> InvoiceContext:
     (constant queries); returns the context they were computed with, for rendering."""
     ctx = InvoiceContext.load(invoices)
     settings = billing_settings_for(inv.livemode for inv in invoices)
-    balances = dict(Customer.objects.filter(id__in={inv.customer_id for inv in invoices}).values_list("id", "balance"))
+    balances = {
+        customer_id: (balance, currency)
+        for customer_id, balance, currency in Customer.objects.filter(
+            id__in={inv.customer_id for inv in invoices}
+        ).values_list("id", "balance", "currency")
+    }
     for inv in invoices:
         compute_totals(
             inv,
             ctx.lines[inv.id],
             ctx,
             rounding=settings[inv.livemode].tax_rounding,
-            starting_balance=balances[inv.customer_id],
+            starting_balance=usable_balance(*balances[inv.customer_id], inv.currency),
         )
     bulk_save(invoices, TOTAL_FIELDS)
     lines = [line for inv in invoices for line in ctx.lines[inv.id]]
