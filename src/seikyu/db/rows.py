@@ -103,21 +103,20 @@ class BulkRow(models.Model):
 
 
 @cache
+def _fields(model: type[models.Model]) -> tuple[Field[Any, Any], ...]:
+    return tuple(model._meta.concrete_fields)
+
+
+@cache
 def _attnames(model: type[models.Model]) -> tuple[str, ...]:
-    return tuple(f.attname for f in model._meta.concrete_fields)
-
-
-_layouts: dict[type[Model], list[Field[Any, Any]]] = {}
+    return tuple(f.attname for f in _fields(model))
 
 
 def new_row[M: BulkRow](model: type[M], **values: Any) -> M:
     """A new, unsaved ``model`` instance for ``bulk_insert``, from attribute names (``customer_id``,
     not ``customer``); unnamed fields take their defaults. Built with ``from_columns``, which costs
     a fraction of Django's keyword constructor for the wide rows the bill run makes."""
-    fields = _layouts.get(model)
-    if fields is None:
-        fields = _layouts[model] = list(model._meta.concrete_fields)
-    args = [values.pop(f.attname) if f.attname in values else f.get_default() for f in fields]
+    args = [values.pop(f.attname) if f.attname in values else f.get_default() for f in _fields(model)]
     if values:
         raise TypeError(f"{model.__name__} has no field {', '.join(sorted(values))}")
     return model.from_columns(args)

@@ -262,14 +262,13 @@ def _create(drafts: Sequence[InvoiceDraft], overrides: Sequence[Mapping[str, Any
         )
         ctx.add_discounts([d for inv in invoices for d in inv.discount_ids])
         for invoice in invoices:
+            customer = customers[invoice.customer_id]
             compute_totals(
                 invoice,
                 ctx.lines[invoice.id],
                 ctx,
                 rounding=settings[invoice.livemode].tax_rounding,
-                starting_balance=usable_balance(
-                    customers[invoice.customer_id].balance, customers[invoice.customer_id].currency, invoice.currency
-                ),
+                starting_balance=usable_balance(customer.balance, customer.currency, invoice.currency),
             )
         snapshot_customers(invoices, customers)
 
