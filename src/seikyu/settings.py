@@ -87,6 +87,7 @@ TEMPLATES = [
 if database_url := os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "seikyu.db.postgresql"  # Django's, minus the LIKE indexes
         # Parameters travel apart from the statement (server-side binding): psycopg's client-side
         # binding quotes every value into the SQL text in Python, which for the bill run's event
         # payloads (kilobytes of JSON each) costs more than the statements themselves.

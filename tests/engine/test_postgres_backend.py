@@ -1,0 +1,52 @@
+"""The PostgreSQL backend makes no ``…_like`` pattern indexes, and the migration for databases
+made before it drops those they have."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+drop_like_indexes = importlib.import_module("seikyu.db.migrations.0001_drop_like_indexes").drop_like_indexes
+
+
+def pattern_indexes() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexdef LIKE %s",
+            ["%_pattern_ops%"],
+        )
+        return sorted(name for (name,) in cursor.fetchall())
+
+
+@pytest.fixture(autouse=True)
+def postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("pattern indexes are PostgreSQL's")
+
+
+def test_migrated_tables_have_no_pattern_indexes_but_keep_their_key_indexes():
+    assert pattern_indexes() == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'billing_invoice'")
+        names = {name for (name,) in cursor.fetchall()}
+    assert "billing_invoice_pkey" in names
+    assert any(name.startswith("billing_invoice_customer_id") for name in names)
+
+
+def test_the_migration_drops_pattern_indexes_left_by_djangos_backend_and_nothing_else():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE INDEX billing_customer_email_0a1b2c3d_like ON billing_customer (email varchar_pattern_ops)"
+        )
+        cursor.execute("CREATE INDEX billing_customer_name_like ON billing_customer (name)")  # not a pattern index
+    assert pattern_indexes() == ["billing_customer_email_0a1b2c3d_like"]
+    with connection.schema_editor() as editor:
+        drop_like_indexes(None, editor)
+    assert pattern_indexes() == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'billing_customer_name_like'")
+        assert cursor.fetchone() == (1,)
