@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -123,6 +124,44 @@ def render_tax_rate(rate: TaxRate) -> dict[str, Any]:
         "state": rate.state,
         "tax_type": rate.tax_type,
     }
+
+
+class TaxRates(dict[str, TaxRate]):
+    """Tax rates by id for a batch of renderings, each rendered once however many invoices, lines
+    and subscription items of the batch name it (the bill run names the same few rates thousands
+    of times). Made afresh for each batch: the renderings are shared, not copied."""
+
+    def __init__(self, rates: Iterable[TaxRate] = ()) -> None:
+        super().__init__((rate.id, rate) for rate in rates)
+        self._wire: dict[str, dict[str, Any]] = {}
+
+    def add(self, ids: Iterable[str]) -> None:
+        """Read the rates among ``ids`` not yet held (one query, none when all are)."""
+        missing = set(ids) - self.keys()
+        if missing:
+            self.update(TaxRate.objects.in_bulk(missing))
+
+    def render(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The named rates in their wire shape, in the given order; unknown ids are left out."""
+        wire = []
+        for rate_id in ids:
+            rendered = self._wire.get(rate_id)
+            if rendered is None:
+                rate = self.get(rate_id)
+                if rate is None:
+                    continue
+                rendered = self._wire[rate_id] = render_tax_rate(rate)
+            wire.append(rendered)
+        return wire
+
+
+def render_tax_rates(ids: Sequence[str], tax_rates: Mapping[str, TaxRate] | None) -> list[dict[str, Any]]:
+    """``ids`` rendered from ``tax_rates`` (read from the database when None)."""
+    if not ids:
+        return []
+    if not isinstance(tax_rates, TaxRates):
+        tax_rates = TaxRates(TaxRate.objects.filter(id__in=ids) if tax_rates is None else tax_rates.values())
+    return tax_rates.render(ids)
 
 
 def coupon_is_valid(coupon: Coupon, at: dt.datetime | None = None) -> bool:

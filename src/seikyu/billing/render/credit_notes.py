@@ -18,7 +18,7 @@ from seikyu.core.clock import to_unix
 
 from ..links import credit_note_pdf_url
 from ..models import CreditNote, CreditNoteLineItem, CreditNoteRefund, CustomerBalanceTransaction, Invoice, TaxRate
-from .catalog import render_tax_rate
+from .catalog import TaxRates, render_tax_rates
 from .invoices import NESTED_LINES, nested_list
 
 
@@ -33,8 +33,6 @@ def render_credit_note_line(
     line: CreditNoteLineItem, *, tax_rates: Mapping[str, TaxRate] | None = None
 ) -> dict[str, Any]:
     """``tax_rates``: at least the line's rates (queried when omitted)."""
-    if tax_rates is None:
-        tax_rates = TaxRate.objects.in_bulk(line.tax_rates) if line.tax_rates else {}
     return {
         "id": line.id,
         "object": "credit_note_line_item",
@@ -47,7 +45,7 @@ def render_credit_note_line(
         "metadata": line.metadata,
         "pretax_credit_amounts": _pretax_credit_amounts(line.discount_amounts),
         "quantity": line.quantity,
-        "tax_rates": [render_tax_rate(tax_rates[rid]) for rid in line.tax_rates if rid in tax_rates],
+        "tax_rates": render_tax_rates(line.tax_rates, tax_rates),
         "taxes": line.taxes,
         "type": line.type,
         "unit_amount": line.unit_amount,
@@ -128,7 +126,7 @@ class CreditNoteRelations:
 
     lines: dict[str, list[CreditNoteLineItem]] = field(default_factory=lambda: defaultdict(list))
     refund_links: dict[str, list[CreditNoteRefund]] = field(default_factory=lambda: defaultdict(list))
-    tax_rates: dict[str, TaxRate] = field(default_factory=dict)
+    tax_rates: TaxRates = field(default_factory=TaxRates)
 
     @classmethod
     def load(cls, notes: Sequence[CreditNote]) -> CreditNoteRelations:
@@ -140,13 +138,8 @@ class CreditNoteRelations:
             found.lines[line.credit_note_id].append(line)
         for link in CreditNoteRefund.objects.filter(credit_note_id__in=ids).order_by("id"):
             found.refund_links[link.credit_note_id].append(link)
-        found.add_tax_rates(rid for lines in found.lines.values() for line in lines for rid in line.tax_rates)
+        found.tax_rates.add(rid for lines in found.lines.values() for line in lines for rid in line.tax_rates)
         return found
-
-    def add_tax_rates(self, ids: Iterable[str]) -> None:
-        missing = set(ids) - self.tax_rates.keys()
-        if missing:
-            self.tax_rates.update(TaxRate.objects.in_bulk(missing))
 
     def render(self, note: CreditNote) -> dict[str, Any]:
         return render_credit_note(
@@ -163,7 +156,8 @@ def render_credit_notes(notes: Sequence[CreditNote]) -> list[dict[str, Any]]:
 
 
 def render_credit_note_lines(lines: Sequence[CreditNoteLineItem]) -> list[dict[str, Any]]:
-    rates = TaxRate.objects.in_bulk({rid for line in lines for rid in line.tax_rates})
+    rates = TaxRates()
+    rates.add(rid for line in lines for rid in line.tax_rates)
     return [render_credit_note_line(line, tax_rates=rates) for line in lines]
 
 

@@ -16,7 +16,7 @@ from seikyu.core.clock import to_unix
 
 from ..links import hosted_invoice_url, invoice_pdf_url
 from ..models import Invoice, InvoiceItem, InvoiceLineItem, InvoicePayment, Price, TaxRate
-from .catalog import render_tax_rate
+from .catalog import TaxRates, render_tax_rates
 
 # Lines shown inside an invoice; the rest are paged through /v1/invoices/{id}/lines.
 NESTED_LINES = 10
@@ -34,13 +34,6 @@ def _pricing(price: Price | None, unit_amount: int | None) -> dict[str, Any] | N
         "type": "price_details",
         "unit_amount_decimal": None if unit_amount is None else str(unit_amount),
     }
-
-
-def _tax_rates(ids: Sequence[str], tax_rates: Mapping[str, TaxRate] | None) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    found = tax_rates if tax_rates is not None else {r.id: r for r in TaxRate.objects.filter(id__in=ids)}
-    return [render_tax_rate(found[rate_id]) for rate_id in ids if rate_id in found]
 
 
 def _line_parent(line: InvoiceLineItem) -> dict[str, Any] | None:
@@ -197,7 +190,7 @@ def render_invoice(
         "customer_tax_ids": invoice.customer_tax_ids,
         "default_payment_method": invoice.default_payment_method_id,
         "default_source": None,
-        "default_tax_rates": _tax_rates(invoice.default_tax_rates, tax_rates),
+        "default_tax_rates": render_tax_rates(invoice.default_tax_rates, tax_rates),
         "description": invoice.description,
         "discounts": list(invoice.discount_ids),
         "due_date": to_unix(invoice.due_date),
@@ -285,7 +278,7 @@ def render_invoice_item(item: InvoiceItem, *, tax_rates: Mapping[str, TaxRate] |
         "proration": item.proration,
         "proration_details": {"credited_items": None},
         "quantity": item.quantity,
-        "tax_rates": _tax_rates(item.tax_rates, tax_rates),
+        "tax_rates": render_tax_rates(item.tax_rates, tax_rates),
         "test_clock": item.test_clock_id,
     }
 
@@ -296,7 +289,7 @@ class InvoiceRelations:
 
     lines: dict[str, list[InvoiceLineItem]] = field(default_factory=lambda: defaultdict(list))
     payments: dict[str, list[InvoicePayment]] = field(default_factory=lambda: defaultdict(list))
-    tax_rates: dict[str, TaxRate] = field(default_factory=dict)
+    tax_rates: TaxRates = field(default_factory=TaxRates)
     credited: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
@@ -316,17 +309,12 @@ class InvoiceRelations:
             found.lines[line.invoice_id].append(line)
         for payment in InvoicePayment.objects.filter(invoice_id__in=ids).order_by("created", "id"):
             found.payments[payment.invoice_id].append(payment)
-        found.add_tax_rates(
+        found.tax_rates.add(
             [rate for inv in invoices for rate in inv.default_tax_rates]
             + [rate for lines in found.lines.values() for line in lines for rate in line.tax_rates]
         )
         found.credited = _credited(invoices)
         return found
-
-    def add_tax_rates(self, ids: Sequence[str]) -> None:
-        missing = set(ids) - self.tax_rates.keys()
-        if missing:
-            self.tax_rates.update(TaxRate.objects.in_bulk(missing))
 
     def render(self, invoice: Invoice) -> dict[str, Any]:
         return render_invoice(
@@ -346,6 +334,6 @@ def render_invoices(invoices: Sequence[Invoice]) -> list[dict[str, Any]]:
 
 def render_invoice_items(items: Sequence[InvoiceItem]) -> list[dict[str, Any]]:
     """Many invoice items (price loaded) with one query for their tax rates."""
-    ids = {rate for item in items for rate in item.tax_rates}
-    rates = TaxRate.objects.in_bulk(ids) if ids else {}
+    rates = TaxRates()
+    rates.add(rate for item in items for rate in item.tax_rates)
     return [render_invoice_item(item, tax_rates=rates) for item in items]

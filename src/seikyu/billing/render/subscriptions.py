@@ -15,7 +15,7 @@ from typing import Any
 from seikyu.core.clock import to_unix
 
 from ..models import Discount, Price, Subscription, SubscriptionItem, TaxRate
-from .catalog import render_price, render_tax_rate
+from .catalog import TaxRates, render_price, render_tax_rates
 
 
 def render_plan(price: Price) -> dict[str, Any]:
@@ -43,13 +43,6 @@ def render_plan(price: Price) -> dict[str, Any]:
     }
 
 
-def _rates(ids: Sequence[str], tax_rates: Mapping[str, TaxRate] | None) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    found = tax_rates if tax_rates is not None else {r.id: r for r in TaxRate.objects.filter(id__in=ids)}
-    return [render_tax_rate(found[rate_id]) for rate_id in ids if rate_id in found]
-
-
 def render_subscription_item(
     item: SubscriptionItem,
     *,
@@ -70,7 +63,7 @@ def render_subscription_item(
         "price": render_price(item.price),
         "quantity": item.quantity,
         "subscription": item.subscription_id,
-        "tax_rates": _rates(item.tax_rates, tax_rates),
+        "tax_rates": render_tax_rates(item.tax_rates, tax_rates),
     }
 
 
@@ -90,7 +83,7 @@ def render_subscription(
         discounts = list(sub.discounts.filter(ended_at__isnull=True).order_by("start", "id"))
     if tax_rates is None:
         wanted = {*sub.default_tax_rates, *(r for item in items for r in item.tax_rates)}
-        tax_rates = {r.id: r for r in TaxRate.objects.filter(id__in=wanted)} if wanted else {}
+        tax_rates = TaxRates(TaxRate.objects.filter(id__in=wanted) if wanted else ())
     pause = sub.pause_collection
     details = sub.cancellation_details or {}
     return {
@@ -119,7 +112,7 @@ def render_subscription(
         "days_until_due": sub.days_until_due,
         "default_payment_method": sub.default_payment_method_id,
         "default_source": None,
-        "default_tax_rates": _rates(sub.default_tax_rates, tax_rates),
+        "default_tax_rates": render_tax_rates(sub.default_tax_rates, tax_rates),
         "description": sub.description,
         "discounts": [d.id for d in discounts],
         "ended_at": to_unix(sub.ended_at),
@@ -163,7 +156,7 @@ class Related:
     """What a batch of subscriptions renders with."""
 
     items: dict[str, list[SubscriptionItem]]
-    tax_rates: dict[str, TaxRate]
+    tax_rates: TaxRates
     discounts: dict[str, list[Discount]]
 
 
@@ -187,8 +180,7 @@ def load_related(subs: Sequence[Subscription]) -> Related:
     wanted = {r for s in subs for r in s.default_tax_rates} | {
         r for group in items.values() for item in group for r in item.tax_rates
     }
-    rates = {r.id: r for r in TaxRate.objects.filter(id__in=wanted)} if wanted else {}
-    return Related(items, rates, discounts)
+    return Related(items, TaxRates(TaxRate.objects.filter(id__in=wanted) if wanted else ()), discounts)
 
 
 def render_subscriptions(subs: Sequence[Subscription]) -> list[dict[str, Any]]:
@@ -204,6 +196,6 @@ def render_subscriptions(subs: Sequence[Subscription]) -> list[dict[str, Any]]:
 
 def render_subscription_items(items: Sequence[SubscriptionItem]) -> list[dict[str, Any]]:
     """A page of items (``price`` loaded) with one query for their tax rates."""
-    wanted = {r for item in items for r in item.tax_rates}
-    rates = {r.id: r for r in TaxRate.objects.filter(id__in=wanted)} if wanted else {}
+    rates = TaxRates()
+    rates.add(r for item in items for r in item.tax_rates)
     return [render_subscription_item(item, tax_rates=rates) for item in items]

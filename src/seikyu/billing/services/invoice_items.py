@@ -19,7 +19,8 @@ from seikyu.core.pricing import amount_for_quantity
 from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 
 from ..clock import now_for
-from ..models import Customer, Invoice, InvoiceItem, InvoiceLineItem, Price, Subscription, TaxRate
+from ..models import Customer, Invoice, InvoiceItem, InvoiceLineItem, Price, Subscription
+from ..render.catalog import TaxRates
 from ..render.invoices import render_invoice_item
 from .catalog import load, merge_metadata, normalize_currency
 from .customers import load_customer
@@ -33,9 +34,10 @@ def load_invoice_item(item_id: str, *, livemode: bool, param: str = "id") -> Inv
     return load(InvoiceItem, item_id, livemode=livemode, kind="invoiceitem", param=param)
 
 
-def _rates_for(items: Sequence[InvoiceItem]) -> dict[str, TaxRate]:
-    ids = {rate for item in items for rate in item.tax_rates}
-    return TaxRate.objects.in_bulk(ids) if ids else {}
+def _rates_for(items: Sequence[InvoiceItem]) -> TaxRates:
+    rates = TaxRates()
+    rates.add(rate for item in items for rate in item.tax_rates)
+    return rates
 
 
 def _events(kind: str, items: Sequence[InvoiceItem], now: dt.datetime) -> None:

@@ -256,7 +256,7 @@ def _create(drafts: Sequence[InvoiceDraft], overrides: Sequence[Mapping[str, Any
             pulled += items
             ctx.lines[invoice.id] = lines
             invoices.append(invoice)
-        ctx.add_tax_rates(
+        ctx.tax_rates.add(
             [r for inv in invoices for r in inv.default_tax_rates]
             + [r for lines in ctx.lines.values() for line in lines for r in line.tax_rates]
         )
@@ -546,7 +546,7 @@ def update_invoice(invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
         invoice.save()
         if invoice.status == Status.DRAFT:
             ctx = recompute_drafts([invoice])
-        ctx.add_tax_rates(invoice.default_tax_rates)
+        ctx.tax_rates.add(invoice.default_tax_rates)
         after = ctx.render(invoice)
         changed = previous_attributes(before, after)
         if changed:

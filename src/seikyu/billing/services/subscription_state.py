@@ -20,7 +20,8 @@ from seikyu.db.rows import bulk_save
 from seikyu.events.services import PendingEvent, emit_many, previous_attributes
 
 from ..clock import now_for
-from ..models import BillingSettings, Discount, Subscription, SubscriptionItem, TaxRate
+from ..models import BillingSettings, Discount, Subscription, SubscriptionItem
+from ..render.catalog import TaxRates
 from ..render.subscriptions import load_related, render_subscription
 from .settings import billing_settings_for
 
@@ -44,7 +45,7 @@ class Bundle:
 
     sub: Subscription
     items: list[SubscriptionItem]
-    tax_rates: dict[str, TaxRate]
+    tax_rates: TaxRates
     discounts: list[Discount]
 
     def render(self) -> dict[str, Any]:
