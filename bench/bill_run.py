@@ -143,8 +143,10 @@ def drain(at: float, batch_size: int) -> tuple[float, float]:
 
     from seikyu.billing.services.billing_clock import run_due_work
     from seikyu.core.clock import from_unix
+    from seikyu.worker import settle_collector
 
     now = from_unix(int(at))
+    settle_collector()  # as the worker does when it starts
     db_started = backend_cpu_seconds()
     py_started = time.process_time()
     while run_due_work(now=now, batch_size=batch_size):

@@ -20,6 +20,7 @@ claimed in the database (``SKIP LOCKED`` on PostgreSQL), so any number of worker
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -41,6 +42,22 @@ DEFAULT_BATCH_SIZE = 500
 # How long one job may keep going within a pass before the others get their turn.
 JOB_BUDGET_SECONDS = 5.0
 IDLE_SECONDS_ENV = "SEIKYU_WORKER_IDLE_SECONDS"
+# Allocations between two young-generation collections (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_collector() -> None:
+    """Set the garbage collector up for batch work, once the process has loaded what it keeps.
+
+    A bill-run batch allocates hundreds of thousands of short-lived containers (rows, renderings,
+    event payloads). With CPython's defaults they trigger a collection every 700 allocations, and
+    those that live until the batch's end get promoted, so full collections keep coming, each
+    walking the ~100,000 objects Django and the loaded modules hold for the process's lifetime:
+    about a fifth of the bill run's Python time went to the collector. Frozen objects are never
+    walked again, and a higher young threshold makes collections rarer; cycles are still freed."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def default_idle_seconds() -> float:

@@ -140,9 +140,10 @@ def _worker(args: argparse.Namespace) -> int:
             {f"worker {n}": seikyu_command(*single) for n in range(1, args.concurrency + 1)},
             stop_when_one_exits=not args.once,
         )
-    from seikyu.worker import Worker
+    from seikyu.worker import Worker, settle_collector
 
     worker = Worker(batch_size=args.batch_size, idle_seconds=args.idle_seconds)
+    settle_collector()
     with worker.stopping_on_signals():
         done = worker.run(once=args.once)
     if args.once:
