@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.db.fields import JSONField
+
 
 def default_reminder_days() -> list[int]:
     return [1, 7, 14]
@@ -23,8 +25,8 @@ class AccountSettings(models.Model):
     business_name_en = models.CharField(max_length=100, null=True, blank=True)
     # {"country","postal_code","state","city","line1","line2"}; Japanese order and script for ja
     # documents, ``address_en`` (optional) for English ones.
-    address = models.JSONField(null=True, blank=True)
-    address_en = models.JSONField(null=True, blank=True)
+    address = JSONField(null=True, blank=True)
+    address_en = JSONField(null=True, blank=True)
     address_shown = models.BooleanField(default=True)
     # 適格請求書発行事業者登録番号, "T" + 13 digits with a valid check digit.
     registration_number = models.CharField(max_length=14, null=True, blank=True)
@@ -57,7 +59,7 @@ class AccountSettings(models.Model):
     email_sender_name = models.CharField(max_length=100, null=True, blank=True)
     email_sender_address = models.CharField(max_length=254, null=True, blank=True)
     email_reply_to = models.CharField(max_length=254, null=True, blank=True)
-    alert_recipients = models.JSONField(default=list, blank=True)
+    alert_recipients = JSONField(default=list, blank=True)
 
     trial_ending_enabled = models.BooleanField(default=True)
     trial_ending_days = models.PositiveSmallIntegerField(default=7)
@@ -69,7 +71,7 @@ class AccountSettings(models.Model):
     payment_failed_enabled = models.BooleanField(default=True)
     invoice_finalized_enabled = models.BooleanField(default=True)
     past_due_reminders_enabled = models.BooleanField(default=False)
-    past_due_reminder_days = models.JSONField(default=default_reminder_days, blank=True)
+    past_due_reminder_days = JSONField(default=default_reminder_days, blank=True)
     credit_note_issued_enabled = models.BooleanField(default=True)
 
     class Meta:

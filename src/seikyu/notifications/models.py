@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from seikyu.db.fields import JSONField
 from seikyu.db.rows import BulkRow
 
 
@@ -40,22 +41,22 @@ class OutboundEmail(BulkRow):
     created = models.DateTimeField()
     kind = models.CharField(max_length=30, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    to = models.JSONField(default=list)
-    cc = models.JSONField(default=list, blank=True)
+    to = JSONField(default=list)
+    cc = JSONField(default=list, blank=True)
     locale = models.CharField(max_length=5, default="ja")
     # Makes a second queueing of the same notice a no-op ("receipt:in_…", "trial_ending:sub_…:<unix>").
     dedupe_key = models.CharField(max_length=200, unique=True)
-    context = models.JSONField(default=dict, blank=True)
+    context = JSONField(default=dict, blank=True)
     # [{"kind": "invoice"|"receipt", "invoice": "in_…", "document": "doc_…"|None, "filename": …}],
     # a credit note's: {"kind": "credit_note", "credit_note": "cn_…", …}
-    attachments = models.JSONField(default=list, blank=True)
+    attachments = JSONField(default=list, blank=True)
     customer_id = models.CharField(max_length=64, null=True, blank=True)
     invoice_id = models.CharField(max_length=64, null=True, blank=True)
     subscription_id = models.CharField(max_length=64, null=True, blank=True)
     test_clock_id = models.CharField(max_length=64, null=True, blank=True)
     # Rendered at the first attempt.
     from_email = models.CharField(max_length=400, null=True, blank=True)
-    reply_to = models.JSONField(default=list, blank=True)
+    reply_to = JSONField(default=list, blank=True)
     subject = models.TextField(null=True, blank=True)
     text = models.TextField(null=True, blank=True)
     html = models.TextField(null=True, blank=True)
@@ -116,7 +117,7 @@ class ScheduledNotice(models.Model):
     # Renewals: the plan's interval in months (12 for yearly), which decides whether it is reminded.
     period_months = models.PositiveSmallIntegerField(default=0)
     step = models.PositiveSmallIntegerField(default=0)
-    data = models.JSONField(default=dict, blank=True)
+    data = JSONField(default=dict, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from seikyu.billing.models.base import WireObject, list_index
+from seikyu.db.fields import JSONField
 
 
 class WebhookEndpoint(WireObject):
@@ -16,7 +17,7 @@ class WebhookEndpoint(WireObject):
     url = models.CharField(max_length=2048)
     description = models.CharField(max_length=5000, null=True, blank=True)
     # Event types, or ["*"] for every type.
-    enabled_events = models.JSONField(default=list)
+    enabled_events = JSONField(default=list)
     # The whole ``whsec_…`` string is the HMAC key; shown only in the create response.
     secret = models.CharField(max_length=128)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENABLED)
@@ -102,7 +103,7 @@ class FanOutState(models.Model):
     name = models.CharField(primary_key=True, max_length=32)
     cursor = models.CharField(max_length=64, default="")
     safe = models.CharField(max_length=64, default="")
-    marks = models.JSONField(default=list)
+    marks = JSONField(default=list)
 
     def __str__(self) -> str:
         return f"{self.name}: cursor {self.cursor}, safe up to {self.safe}"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.db.fields import JSONField
 from seikyu.events.models import BulkRow
 
 
@@ -16,7 +17,7 @@ class WireObject(BulkRow):
     id = models.CharField(primary_key=True, max_length=64)
     livemode = models.BooleanField(default=False)
     created = models.DateTimeField()
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = JSONField(default=dict, blank=True)
 
     class Meta:
         abstract = True

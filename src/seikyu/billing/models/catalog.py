@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.db.fields import JSONField
+
 from .base import WireObject, list_index
 
 
@@ -10,8 +12,8 @@ class Product(WireObject):
     active = models.BooleanField(default=True)
     description = models.TextField(null=True, blank=True)
     default_price = models.ForeignKey("Price", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    images = models.JSONField(default=list, blank=True)
-    marketing_features = models.JSONField(default=list, blank=True)
+    images = JSONField(default=list, blank=True)
+    marketing_features = JSONField(default=list, blank=True)
     statement_descriptor = models.CharField(max_length=22, null=True, blank=True)
     tax_code = models.CharField(max_length=64, null=True, blank=True)
     unit_label = models.CharField(max_length=12, null=True, blank=True)
@@ -57,9 +59,9 @@ class Price(WireObject):
     billing_scheme = models.CharField(max_length=10, choices=BillingScheme.choices, default="per_unit")
     tiers_mode = models.CharField(max_length=10, choices=TiersMode.choices, null=True, blank=True)
     # [{"up_to": int | None (None = inf), "unit_amount": int | None, "flat_amount": int | None}]
-    tiers = models.JSONField(null=True, blank=True)
+    tiers = JSONField(null=True, blank=True)
     # {"divide_by": int, "round": "up" | "down"} or None
-    transform_quantity = models.JSONField(null=True, blank=True)
+    transform_quantity = JSONField(null=True, blank=True)
     recurring_interval = models.CharField(max_length=5, choices=Interval.choices, null=True, blank=True)
     recurring_interval_count = models.PositiveIntegerField(null=True, blank=True)
     recurring_usage_type = models.CharField(max_length=10, null=True, blank=True)
@@ -108,7 +110,7 @@ class Coupon(WireObject):
     redeem_by = models.DateTimeField(null=True, blank=True)
     times_redeemed = models.PositiveIntegerField(default=0)
     # {"products": [...]} or None
-    applies_to = models.JSONField(null=True, blank=True)
+    applies_to = JSONField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -126,7 +128,7 @@ class PromotionCode(WireObject):
     max_redemptions = models.PositiveIntegerField(null=True, blank=True)
     times_redeemed = models.PositiveIntegerField(default=0)
     # {"first_time_transaction": bool, "minimum_amount": int|None, "minimum_amount_currency": str|None}
-    restrictions = models.JSONField(default=dict, blank=True)
+    restrictions = JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

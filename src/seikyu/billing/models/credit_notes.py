@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.db.fields import JSONField
+
 from .base import WireObject, list_index
 
 
@@ -36,10 +38,10 @@ class CreditNote(WireObject):
     subtotal = models.BigIntegerField()
     subtotal_excluding_tax = models.BigIntegerField()
     discount_amount = models.BigIntegerField(default=0)
-    discount_amounts = models.JSONField(default=list, blank=True)  # [{"amount", "discount"}]
+    discount_amounts = JSONField(default=list, blank=True)  # [{"amount", "discount"}]
     total = models.BigIntegerField()
     total_excluding_tax = models.BigIntegerField()
-    total_taxes = models.JSONField(default=list, blank=True)  # same shape as Invoice.total_taxes
+    total_taxes = JSONField(default=list, blank=True)  # same shape as Invoice.total_taxes
     pre_payment_amount = models.BigIntegerField(default=0)
     post_payment_amount = models.BigIntegerField(default=0)
     refund_amount = models.BigIntegerField(default=0)
@@ -50,7 +52,7 @@ class CreditNote(WireObject):
     )
     # The issuer's details as they were when the note was issued (``issuer_snapshot()``): its
     # document renders from this, whenever it is first rendered, never from later settings.
-    issuer = models.JSONField(null=True, blank=True)
+    issuer = JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["livemode", "number"], name="credit_note_number_unique")]
@@ -78,9 +80,9 @@ class CreditNoteLineItem(WireObject):
     # Credited before discounts (for tax-inclusive rates the amount holds the tax, as on invoices).
     amount = models.BigIntegerField()
     discount_amount = models.BigIntegerField(default=0)
-    discount_amounts = models.JSONField(default=list, blank=True)  # [{"amount", "discount"}]
-    tax_rates = models.JSONField(default=list, blank=True)  # ["txr_…"]
-    taxes = models.JSONField(default=list, blank=True)  # same shape as InvoiceLineItem.taxes
+    discount_amounts = JSONField(default=list, blank=True)  # [{"amount", "discount"}]
+    tax_rates = JSONField(default=list, blank=True)  # ["txr_…"]
+    taxes = JSONField(default=list, blank=True)  # same shape as InvoiceLineItem.taxes
 
     class Meta:
         ordering = ["position"]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.db.fields import JSONField
+
 from .base import WireObject, list_index
 
 
@@ -16,9 +18,9 @@ class Customer(WireObject):
     phone = models.CharField(max_length=20, null=True, blank=True)
     description = models.CharField(max_length=350, null=True, blank=True)
     # {"city","country","line1","line2","postal_code","state"} or None
-    address = models.JSONField(null=True, blank=True)
-    shipping = models.JSONField(null=True, blank=True)
-    preferred_locales = models.JSONField(default=list, blank=True)
+    address = JSONField(null=True, blank=True)
+    shipping = JSONField(null=True, blank=True)
+    preferred_locales = JSONField(default=list, blank=True)
     tax_exempt = models.CharField(max_length=10, choices=TaxExempt.choices, default="none")
     # Credit (negative) or debit (positive) applied to the next invoice, minor units.
     balance = models.BigIntegerField(default=0)
@@ -31,9 +33,9 @@ class Customer(WireObject):
     )
     invoice_footer = models.TextField(null=True, blank=True)
     # [{"name": str, "value": str}] (at most 4) or None
-    invoice_custom_fields = models.JSONField(null=True, blank=True)
+    invoice_custom_fields = JSONField(null=True, blank=True)
     # {"amount_tax_display": ..., "template": ...} or None
-    invoice_rendering_options = models.JSONField(null=True, blank=True)
+    invoice_rendering_options = JSONField(null=True, blank=True)
     test_clock = models.ForeignKey(
         "TestClock", null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
     )
@@ -64,7 +66,7 @@ class PaymentMethod(WireObject):
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="payment_methods"
     )
-    billing_details = models.JSONField(default=dict, blank=True)
+    billing_details = JSONField(default=dict, blank=True)
     card_brand = models.CharField(max_length=20, null=True, blank=True)
     card_last4 = models.CharField(max_length=4, null=True, blank=True)
     card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)

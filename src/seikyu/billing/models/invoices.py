@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.db.fields import JSONField
+
 from .base import WireObject, list_index
 
 
@@ -34,14 +36,14 @@ class Invoice(WireObject):
     number = models.CharField(max_length=64, null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     footer = models.TextField(null=True, blank=True)
-    custom_fields = models.JSONField(null=True, blank=True)
+    custom_fields = JSONField(null=True, blank=True)
     statement_descriptor = models.CharField(max_length=22, null=True, blank=True)
     auto_advance = models.BooleanField(default=False)
     default_payment_method = models.ForeignKey(
         "PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    default_tax_rates = models.JSONField(default=list, blank=True)  # ["txr_…"]
-    discount_ids = models.JSONField(default=list, blank=True)  # ["di_…"] applied to this invoice
+    default_tax_rates = JSONField(default=list, blank=True)  # ["txr_…"]
+    discount_ids = JSONField(default=list, blank=True)  # ["di_…"] applied to this invoice
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     due_date = models.DateTimeField(null=True, blank=True)
@@ -51,9 +53,9 @@ class Invoice(WireObject):
     subtotal_excluding_tax = models.BigIntegerField(default=0)
     total = models.BigIntegerField(default=0)
     total_excluding_tax = models.BigIntegerField(default=0)
-    total_discount_amounts = models.JSONField(default=list, blank=True)  # [{"amount", "discount"}]
+    total_discount_amounts = JSONField(default=list, blank=True)  # [{"amount", "discount"}]
     # [{"amount","tax_behavior","tax_rate_details":{"tax_rate"},"taxability_reason","taxable_amount","type"}]
-    total_taxes = models.JSONField(default=list, blank=True)
+    total_taxes = JSONField(default=list, blank=True)
     starting_balance = models.BigIntegerField(default=0)
     ending_balance = models.BigIntegerField(null=True, blank=True)
     amount_due = models.BigIntegerField(default=0)
@@ -68,12 +70,12 @@ class Invoice(WireObject):
     customer_email = models.CharField(max_length=512, null=True, blank=True)
     customer_name = models.CharField(max_length=256, null=True, blank=True)
     customer_phone = models.CharField(max_length=20, null=True, blank=True)
-    customer_address = models.JSONField(null=True, blank=True)
+    customer_address = JSONField(null=True, blank=True)
     customer_tax_exempt = models.CharField(max_length=10, default="none")
-    customer_tax_ids = models.JSONField(default=list, blank=True)
+    customer_tax_ids = JSONField(default=list, blank=True)
     # The issuer's details (business name, registration number, address, bank account) as they
     # were when the invoice was finalized: documents render from this, never from later settings.
-    issuer = models.JSONField(null=True, blank=True)
+    issuer = JSONField(null=True, blank=True)
     effective_at = models.DateTimeField(null=True, blank=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -118,9 +120,9 @@ class InvoiceLineItem(WireObject):
     subscription_item = models.CharField(max_length=64, null=True, blank=True)  # "si_…"
     invoice_item = models.ForeignKey("InvoiceItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     discountable = models.BooleanField(default=True)
-    discount_amounts = models.JSONField(default=list, blank=True)  # [{"amount", "discount"}]
-    tax_rates = models.JSONField(default=list, blank=True)  # ["txr_…"]
-    taxes = models.JSONField(default=list, blank=True)  # same shape as Invoice.total_taxes
+    discount_amounts = JSONField(default=list, blank=True)  # [{"amount", "discount"}]
+    tax_rates = JSONField(default=list, blank=True)  # ["txr_…"]
+    taxes = JSONField(default=list, blank=True)  # same shape as Invoice.total_taxes
 
     class Meta:
         ordering = ["position"]
@@ -146,7 +148,7 @@ class InvoiceItem(WireObject):
     period_end = models.DateTimeField()
     proration = models.BooleanField(default=False)
     discountable = models.BooleanField(default=True)
-    tax_rates = models.JSONField(default=list, blank=True)
+    tax_rates = JSONField(default=list, blank=True)
     date = models.DateTimeField()
     test_clock = models.ForeignKey("TestClock", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     deleted_at = models.DateTimeField(null=True, blank=True)

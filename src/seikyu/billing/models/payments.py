@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.db.fields import JSONField
+
 from .base import WireObject, list_index
 
 
@@ -29,8 +31,8 @@ class PaymentIntent(WireObject):
     )
     status = models.CharField(max_length=30, choices=Status.choices)
     description = models.TextField(null=True, blank=True)
-    last_payment_error = models.JSONField(null=True, blank=True)
-    next_action = models.JSONField(null=True, blank=True)
+    last_payment_error = JSONField(null=True, blank=True)
+    next_action = JSONField(null=True, blank=True)
     latest_charge = models.ForeignKey("Charge", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     canceled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=40, null=True, blank=True)
@@ -58,8 +60,8 @@ class Charge(WireObject):
     refunded = models.BooleanField(default=False)
     failure_code = models.CharField(max_length=50, null=True, blank=True)
     failure_message = models.CharField(max_length=500, null=True, blank=True)
-    outcome = models.JSONField(null=True, blank=True)
-    payment_method_details = models.JSONField(null=True, blank=True)
+    outcome = JSONField(null=True, blank=True)
+    payment_method_details = JSONField(null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     gateway_reference = models.CharField(max_length=255, null=True, blank=True)
 

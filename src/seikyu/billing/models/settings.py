@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.db.fields import JSONField
+
 
 def default_retry_schedule_days() -> list[int]:
     # Four retries over about two weeks, close to common smart-retry practice.
@@ -22,7 +24,7 @@ class BillingSettings(models.Model):
     # "half_even"; see seikyu.core.money.ROUNDING_MODES.
     tax_rounding = models.CharField(max_length=10, default="down")
     # Days between payment attempts after the first failure; the length is the number of retries.
-    retry_schedule_days = models.JSONField(default=default_retry_schedule_days)
+    retry_schedule_days = JSONField(default=default_retry_schedule_days)
     # After the last retry fails: subscription "cancel" | "unpaid" | "past_due"; invoice
     # "uncollectible" | "open".
     subscription_after_retries = models.CharField(max_length=10, default="cancel")

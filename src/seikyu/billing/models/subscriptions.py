@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from seikyu.db.fields import JSONField
+
 from .base import WireObject, list_index
 
 
@@ -31,7 +33,7 @@ class Subscription(WireObject):
     default_payment_method = models.ForeignKey(
         "PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    default_tax_rates = models.JSONField(default=list, blank=True)  # ["txr_…"]
+    default_tax_rates = JSONField(default=list, blank=True)  # ["txr_…"]
     billing_cycle_anchor = models.DateTimeField()
     # All items share one period here; the API renders it on each item as Stripe does.
     current_period_start = models.DateTimeField()
@@ -45,9 +47,9 @@ class Subscription(WireObject):
     cancel_at_period_end = models.BooleanField(default=False)
     canceled_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    cancellation_details = models.JSONField(default=dict, blank=True)
+    cancellation_details = JSONField(default=dict, blank=True)
     # {"behavior": "keep_as_draft"|"mark_uncollectible"|"void", "resumes_at": int|None} or None
-    pause_collection = models.JSONField(null=True, blank=True)
+    pause_collection = JSONField(null=True, blank=True)
     latest_invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     test_clock = models.ForeignKey(
         "TestClock", null=True, blank=True, on_delete=models.PROTECT, related_name="subscriptions"
@@ -71,7 +73,7 @@ class SubscriptionItem(WireObject):
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="items")
     price = models.ForeignKey("Price", on_delete=models.PROTECT, related_name="subscription_items")
     quantity = models.PositiveIntegerField(default=1)
-    tax_rates = models.JSONField(default=list, blank=True)  # ["txr_…"]
+    tax_rates = JSONField(default=list, blank=True)  # ["txr_…"]
 
     class Meta:
         indexes = [list_index("subscriptionitem")]
