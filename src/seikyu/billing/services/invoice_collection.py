@@ -15,6 +15,7 @@ from ..models import Invoice, PaymentMethod
 from . import dunning
 from .due import DUE_INDEX_ORDER, in_due_order
 from .invoice_lifecycle import (
+    FINALIZE_FIELDS,
     emit_invoice_events,
     finalize_invoices,
     lock_invoices,
@@ -58,10 +59,11 @@ def _attempt(
     off_session: bool,
     payment_method: PaymentMethod | None = None,
     ctx: InvoiceContext | None = None,
+    fields: Sequence[str] = COLLECTION_FIELDS,
 ) -> list[Attempt]:
     """Attempt payment of open invoices and apply each outcome to its invoice: paid, or a failed
     attempt counted with the next retry from the dunning rules (and the end behaviour once they are
-    exhausted). Saves the invoices, emits their events and tells their subscriptions."""
+    exhausted). Saves ``fields`` of the invoices, emits their events and tells their subscriptions."""
     ctx = ctx if ctx is not None else InvoiceContext()
     ctx.ensure(invoices)
     settings = billing_settings_for(inv.livemode for inv in invoices)
@@ -101,7 +103,7 @@ def _attempt(
             action_required.append(inv)
         else:
             failed.append((inv, plan.final))
-    bulk_save(invoices, COLLECTION_FIELDS)
+    bulk_save(invoices, fields)
     ctx.record_payments(a.invoice_payment for a in attempts)
     emit_invoice_events(events, ctx, now=now)
     tell_subscriptions("on_invoices_paid", paid, now=now)
@@ -124,11 +126,16 @@ def _give_up(invoices: Sequence[Invoice], end_status: str, *, now: dt.datetime) 
 
 
 def collect_invoices(
-    invoices: Sequence[Invoice], *, now: dt.datetime, locked: bool = False, ctx: InvoiceContext | None = None
+    invoices: Sequence[Invoice],
+    *,
+    now: dt.datetime,
+    locked: bool = False,
+    ctx: InvoiceContext | None = None,
+    fields: Sequence[str] = COLLECTION_FIELDS,
 ) -> list[Invoice]:
     """Charge the open charge_automatically invoices among ``invoices`` off session (others are
-    skipped); returns those attempted, updated. A card decline is an outcome here, not an error.
-    ``locked`` and ``ctx`` as for ``finalize_invoices``."""
+    skipped); returns those attempted, updated (``fields`` written). A card decline is an outcome
+    here, not an error. ``locked`` and ``ctx`` as for ``finalize_invoices``."""
     with transaction.atomic():
         due = [
             inv
@@ -138,7 +145,7 @@ def collect_invoices(
             and inv.amount_remaining > 0
         ]
         if due:
-            _attempt(due, now=now, off_session=True, ctx=ctx)
+            _attempt(due, now=now, off_session=True, ctx=ctx, fields=fields)
     return due
 
 
@@ -146,13 +153,23 @@ def advance_invoices(invoices: Sequence[Invoice], *, now: dt.datetime) -> None:
     """What auto_advance does once a draft's window has passed: finalize, then charge
     (charge_automatically) or send (send_invoice). ``invoices`` are locked and current in the
     caller's transaction (claimed by the billing clock, or just created), so neither step reads
-    them again, and both render with one context."""
+    them again, both render with one context, and each invoice is written once, finalized and
+    with its payment outcome."""
     ctx = InvoiceContext()
-    finalized = finalize_invoices([inv for inv in invoices if inv.auto_advance], now=now, locked=True, ctx=ctx)
-    collect_invoices([inv for inv in finalized if inv.status == Status.OPEN], now=now, locked=True, ctx=ctx)
+    finalized = finalize_invoices(
+        [inv for inv in invoices if inv.auto_advance], now=now, locked=True, ctx=ctx, write=False
+    )
+    charged = collect_invoices(
+        [inv for inv in finalized if inv.status == Status.OPEN], now=now, locked=True, ctx=ctx, fields=_ADVANCE_FIELDS
+    )
+    written = {inv.id for inv in charged}
+    bulk_save([inv for inv in finalized if inv.id not in written], FINALIZE_FIELDS)
     to_send = [inv for inv in finalized if inv.collection_method == "send_invoice" and inv.status == Status.OPEN]
     if to_send:
         emit_invoice_events([("invoice.sent", inv) for inv in to_send], ctx, now=now)
+
+
+_ADVANCE_FIELDS = list(dict.fromkeys([*FINALIZE_FIELDS, *COLLECTION_FIELDS]))
 
 
 def pay_invoice(

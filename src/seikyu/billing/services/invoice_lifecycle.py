@@ -113,7 +113,12 @@ def open_action_at(inv: Invoice, settings: BillingSettings) -> dt.datetime | Non
 
 
 def finalize_invoices(
-    invoices: Sequence[Invoice], *, now: dt.datetime, locked: bool = False, ctx: InvoiceContext | None = None
+    invoices: Sequence[Invoice],
+    *,
+    now: dt.datetime,
+    locked: bool = False,
+    ctx: InvoiceContext | None = None,
+    write: bool = True,
 ) -> list[Invoice]:
     """Finalize the drafts among ``invoices`` (others are skipped) and return them.
 
@@ -123,7 +128,9 @@ def finalize_invoices(
     attempt; ``invoice.paid`` and ``invoice.payment_succeeded`` follow ``invoice.finalized``).
     ``locked``: the caller already holds the rows locked and its instances are current (the
     billing clock's claim), so they are not read again. ``ctx``: a context to render with that
-    the caller goes on using."""
+    the caller goes on using. ``write=False``: the caller writes ``FINALIZE_FIELDS`` of the
+    returned invoices itself before its transaction ends (the billing clock writes each invoice
+    once, with its payment outcome)."""
     with transaction.atomic():
         drafts = [inv for inv in (invoices if locked else lock_invoices(invoices)) if inv.status == Status.DRAFT]
         if not drafts:
@@ -155,7 +162,8 @@ def finalize_invoices(
                 mark_paid(inv, now=now)
                 paid.append(inv)
             inv.next_action_at = open_action_at(inv, settings[inv.livemode])
-        bulk_save(drafts, FINALIZE_FIELDS)
+        if write:
+            bulk_save(drafts, FINALIZE_FIELDS)
         bulk_save(list(customers.values()), ["next_invoice_sequence"])
         events = [("invoice.finalized", inv) for inv in drafts]
         events += [(kind, inv) for inv in paid for kind in ("invoice.paid", "invoice.payment_succeeded")]
