@@ -13,6 +13,7 @@ from seikyu.billing.models import Customer, Invoice
 from seikyu.billing.services.customers import create_customer
 from seikyu.core.ids import new_id
 from seikyu.db.rows import bulk_insert, bulk_save, new_row
+from seikyu.events.context import request_context
 from seikyu.events.models import Event
 from seikyu.events.services import PendingEvent, emit_many
 
@@ -102,6 +103,27 @@ def test_events_store_their_objects_and_previous_attributes(customer):
         {"object": sub_wire, "previous_attributes": {"status": "past_due"}},
     ]
     assert [stored[e.id].object_id for e in emitted] == ["in_1", "in_1", "sub_1"]
+
+
+def test_event_text_with_copy_separators_and_escapes_reads_back_unchanged(customer):
+    # PostgreSQL loads events with COPY, whose text format gives tabs, newlines, backslashes and
+    # "\\N" meanings of their own.
+    tricky = "tab\there\nnew line\r\\N \\. back\\slash"
+    wire = {"id": "in_\t\\N", "object": "invoice", "description": tricky, "quote": 'say "hi"', "名前": "値"}
+    with request_context("req_1", "key\twith\\ and\n"):
+        emitted = emit_many([PendingEvent("invoice.updated", wire, AT, True, {"description": tricky + "\n"})])
+    emitted += emit_many([PendingEvent("invoice.updated", wire, AT, False)])
+    stored = {e.id: e for e in Event.objects.filter(id__in=[e.id for e in emitted])}
+    assert [stored[e.id].object_id for e in emitted] == ["in_\t\\N", "in_\t\\N"]
+    assert [stored[e.id].data for e in emitted] == [
+        {"object": wire, "previous_attributes": {"description": tricky + "\n"}},
+        {"object": wire},
+    ]
+    assert [(stored[e.id].request_id, stored[e.id].idempotency_key, stored[e.id].livemode) for e in emitted] == [
+        ("req_1", "key\twith\\ and\n", True),
+        (None, None, False),
+    ]
+    assert {stored[e.id].created for e in emitted} == {AT}
 
 
 def test_rows_read_with_deferred_fields_load_the_rest_on_access(customer):
