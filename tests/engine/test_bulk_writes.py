@@ -179,7 +179,7 @@ def test_event_payloads_are_kept_as_written_and_compressed_with_lz4_on_postgresq
             "SELECT format_type(atttypid, atttypmod), attcompression FROM pg_attribute "
             "WHERE attrelid = 'events_event'::regclass AND attname = 'data'"
         )
-        assert cursor.fetchone() == ("json", "l")
+        assert cursor.fetchone() == ("text", "l")
         cursor.execute("SELECT pg_column_compression(data), data::text FROM events_event WHERE id = %s", [event.id])
         compression, text = cursor.fetchone()
     assert compression == "lz4"
