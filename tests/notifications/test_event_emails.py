@@ -149,3 +149,30 @@ def test_with_the_credit_note_email_off_nothing_is_sent(smtp, business, plans):
     deliver()
     assert [m.subject for m in smtp.to("taro@example.jp") if "返還請求書" in m.subject] == []
     assert not OutboundEmail.objects.filter(kind="credit_note_issued").exists()
+
+
+def test_a_credit_note_issued_with_email_type_none_is_not_emailed_and_the_next_one_is(smtp, business, plans):
+    api = ApiClient(api_key())
+    taro = new_customer(None, email="taro@example.jp")
+    invoice = subscribe(taro, plans.monthly, plans.tax).latest_invoice
+    deliver()  # the receipt
+    line = invoice.lines.order_by("position").first()
+    assert line is not None
+    credit = {"invoice": invoice.id, "out_of_band_amount": 550}
+    credit |= {"lines": [{"type": "invoice_line_item", "invoice_line_item": line.id, "amount": 500}]}
+    quiet = api.ok("POST", "/v1/credit_notes", {**credit, "email_type": "none"})
+    deliver()
+    assert not OutboundEmail.objects.filter(kind="credit_note_issued").exists()
+    told = api.ok("POST", "/v1/credit_notes", {**credit, "email_type": "credit_note"})
+    deliver()
+    [email] = OutboundEmail.objects.filter(kind="credit_note_issued")
+    assert (email.context["number"], quiet["number"] != told["number"]) == (told["number"], True)
+    assert len([m for m in smtp.to("taro@example.jp") if "返還請求書" in m.subject]) == 1
+
+
+def test_an_unknown_email_type_is_refused_and_issues_nothing(business, plans):
+    api = ApiClient(api_key())
+    invoice = subscribe(new_customer(None, email="taro@example.jp"), plans.monthly, plans.tax).latest_invoice
+    response = api.post("/v1/credit_notes", {"invoice": invoice.id, "amount": 100, "email_type": "sms"})
+    assert (response.status, response.error["param"]) == (400, "email_type")
+    assert not CreditNote.objects.exists()

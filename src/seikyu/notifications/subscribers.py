@@ -328,7 +328,11 @@ def _queue_credit_note_emails(note_ids: Sequence[str]) -> None:
     amounts per tax rate and where the money goes (three queries besides the settings)."""
     if not get_account_settings().credit_note_issued_enabled:
         return
-    notes = CreditNote.objects.select_related("invoice").in_bulk(note_ids)
+    notes = {
+        note_id: note
+        for note_id, note in CreditNote.objects.select_related("invoice").in_bulk(note_ids).items()
+        if note.email_type != CreditNote.EmailType.NONE
+    }
     customers = _customers(note.customer_id for note in notes.values())
     rates = TaxRate.objects.in_bulk({t["tax_rate_details"]["tax_rate"] for n in notes.values() for t in n.total_taxes})
     emails = (_credit_note_email(note, customers.get(note.customer_id), rates) for note in notes.values())

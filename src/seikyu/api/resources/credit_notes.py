@@ -43,7 +43,7 @@ class CreditNoteParams(Params):
     amount: int | None = None
     credit_amount: int | None = None
     effective_at: int | None = None
-    # Emails about credit notes are sent by the notifications service; accepted for compatibility.
+    # ``none``: the customer is not emailed about this note (``credit_note``, the default: it is).
     email_type: Literal["credit_note", "none"] | None = None
     lines: list[CreditNoteLine] | None = None
     memo: str | None = None
@@ -54,9 +54,7 @@ class CreditNoteParams(Params):
     refunds: list[RefundLink] | None = None
 
     def issue_data(self) -> dict[str, Any]:
-        data = self.given()
-        data.pop("email_type", None)
-        return data
+        return self.given()
 
 
 class LinePage(Params):

@@ -23,6 +23,10 @@ class CreditNote(WireObject):
         POST_PAYMENT = "post_payment"
         MIXED = "mixed"
 
+    class EmailType(models.TextChoices):
+        CREDIT_NOTE = "credit_note"
+        NONE = "none"
+
     invoice = models.ForeignKey("Invoice", on_delete=models.PROTECT, related_name="credit_notes")
     customer = models.ForeignKey("Customer", on_delete=models.PROTECT, related_name="credit_notes")
     # "<invoice number>-CN-01", "-CN-02", … in the order the invoice's notes were issued.
@@ -53,6 +57,8 @@ class CreditNote(WireObject):
     # The issuer's details as they were when the note was issued (``issuer_snapshot()``): its
     # document renders from this, whenever it is first rendered, never from later settings.
     issuer = JSONField(null=True, blank=True)
+    # The ``email_type`` it was issued with: ``none`` keeps the customer email back. Not on the wire.
+    email_type = models.CharField(max_length=15, choices=EmailType.choices, default=EmailType.CREDIT_NOTE)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["livemode", "number"], name="credit_note_number_unique")]

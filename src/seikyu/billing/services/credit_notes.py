@@ -131,6 +131,7 @@ def _issue(data: Mapping[str, Any], *, livemode: bool, preview: bool) -> CreditN
     note.out_of_band_amount = allocation.out_of_band_amount
     note.type = _note_type(note)
     note.issuer = issuer_snapshot()
+    note.email_type = data.get("email_type") or CreditNote.EmailType.CREDIT_NOTE
     # Voided notes keep their numbers: a number is never given twice.
     note.number = f"{invoice.number}-CN-{CreditNote.objects.filter(invoice_id=invoice.id).count() + 1:02d}"
     note.save(force_insert=True)
@@ -166,6 +167,11 @@ def _check_request(data: Mapping[str, Any]) -> None:
             raise InvalidRequest(f"Invalid {name}: must be 0 or more.", param=name)
     if data.get("amount") is None and not data.get("lines"):
         raise InvalidRequest("One of `amount` or `lines` is required.", code="parameter_missing", param="lines")
+    email_type = data.get("email_type")
+    if email_type is not None and email_type not in CreditNote.EmailType.values:
+        raise InvalidRequest(
+            f"Invalid email_type: must be one of {', '.join(CreditNote.EmailType.values)}", param="email_type"
+        )
 
 
 def _creditable_invoice(invoice_id: str, *, livemode: bool) -> Invoice:
