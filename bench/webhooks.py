@@ -137,7 +137,9 @@ def work(n: int, limit: int) -> None:
 
     from seikyu.webhooks.models import Delivery
     from seikyu.webhooks.services import run_webhook_work
+    from seikyu.worker import settle_collector
 
+    settle_collector()  # as the worker does when it starts
     while run_webhook_work(limit=limit) or Delivery.objects.filter(status="succeeded").count() < n:
         pass
     connection.close()
