@@ -103,3 +103,72 @@ def test_get_and_delete_ignore_keys(api, method):
     r = api.request(method, f"/v1/customers/{customer['id']}", headers={"Idempotency-Key": "read"})
     assert r.status == 200
     assert not IdempotencyRecord.objects.filter(key="read").exists()
+
+
+def _placeholder(api, key: str, params: list[tuple[str, str]], *, age: dt.timedelta, claim: str = "") -> None:
+    """What a request left behind when it died after claiming ``key`` (its work rolled back)."""
+    IdempotencyRecord.objects.create(
+        api_key=_key_row(api),
+        key=key,
+        request_fingerprint=fingerprint("POST", "/v1/customers", decode(params)),
+        created=real_now() - age,
+        claim=claim,
+    )
+
+
+def test_the_key_of_a_request_that_died_goes_to_its_retry_which_runs_once(api):
+    _placeholder(api, "died", [("email", "d@example.com")], age=dt.timedelta(minutes=1))
+    retry = api.post("/v1/customers", {"email": "d@example.com"}, idempotency_key="died")
+    assert retry.status == 200 and "Idempotent-Replayed" not in retry.headers
+    again = api.post("/v1/customers", {"email": "d@example.com"}, idempotency_key="died")
+    assert (again.status, again.json, again.headers["Idempotent-Replayed"]) == (200, retry.json, "true")
+    assert Customer.objects.filter(email="d@example.com").count() == 1
+
+
+def test_a_request_whose_key_a_retry_took_over_stops_and_changes_nothing(api):
+    from django.db import transaction
+
+    from seikyu.api.idempotency import Claim, hold
+    from seikyu.core.errors import Conflict
+
+    _placeholder(api, "slow", [("email", "s@example.com")], age=dt.timedelta(minutes=1), claim="first")
+    assert api.post("/v1/customers", {"email": "s@example.com"}, idempotency_key="slow").status == 200
+    # The first request was only stalled, and now reaches its transaction.
+    with pytest.raises(Conflict), transaction.atomic():
+        hold(_key_row(api), "slow", Claim("first"))
+    assert Customer.objects.filter(email="s@example.com").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_request_keeps_its_key_however_long_it_runs(api):
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    from seikyu.api.idempotency import Claim, hold
+
+    if connection.vendor != "postgresql":
+        pytest.skip("on SQLite a retry waits for the running request instead")
+    _placeholder(api, "long", [("email", "l@example.com")], age=dt.timedelta(minutes=5), claim="running")
+    holding, done = threading.Event(), threading.Event()
+
+    def running_request() -> None:
+        try:
+            with transaction.atomic():
+                hold(_key_row(api), "long", Claim("running"))
+                holding.set()
+                done.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=running_request)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        retry = api.post("/v1/customers", {"email": "l@example.com"}, idempotency_key="long")
+        assert (retry.status, retry.error["code"]) == (409, "idempotency_key_in_use")
+    finally:
+        done.set()
+        thread.join()
+    assert not Customer.objects.filter(email="l@example.com").exists()
+    assert IdempotencyRecord.objects.get(key="long").claim == "running"

@@ -31,6 +31,9 @@ class IdempotencyRecord(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.BinaryField(null=True, blank=True)
     created = models.DateTimeField()
+    # The request that holds the key: a random token, replaced when a retry takes over the key
+    # of a request that died before finishing (``idempotency.begin``).
+    claim = models.CharField(max_length=32, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_unique_key")]

@@ -66,22 +66,29 @@ def _handle(request: HttpRequest, request_id: str, idempotency_key: str | None) 
     if method != "POST" or not idempotency_key or api_key is None:
         return _run(route, req, params, path_params, None)
     fingerprint = idempotency.fingerprint(method, path, raw)
-    replay = idempotency.begin(api_key, idempotency_key, fingerprint)
-    if replay is not None:
-        response = HttpResponse(replay.body, status=replay.status, content_type="application/json")
+    claimed = idempotency.begin(api_key, idempotency_key, fingerprint)
+    if isinstance(claimed, idempotency.Replay):
+        response = HttpResponse(claimed.body, status=claimed.status, content_type="application/json")
         response["Idempotent-Replayed"] = "true"
         return response
-    return _run(route, req, params, path_params, api_key)
+    return _run(route, req, params, path_params, (api_key, claimed))
 
 
 def _run(
-    route: Route, req: ApiRequest, params: Any, path_params: dict[str, str], remember: ApiKey | None
+    route: Route,
+    req: ApiRequest,
+    params: Any,
+    path_params: dict[str, str],
+    remember: tuple[ApiKey, idempotency.Claim] | None,
 ) -> HttpResponse:
-    """Run the handler in one transaction; with ``remember`` (an idempotent POST) the response is
-    stored in that same transaction when it commits (success or decline), or after the rollback."""
+    """Run the handler in one transaction; with ``remember`` (an idempotent POST's key and claim)
+    the response is stored in that same transaction when it commits (success or decline), or
+    after the rollback."""
     key = req.idempotency_key
     try:
         with request_context(req.request_id, key), transaction.atomic():
+            if remember is not None and key:
+                idempotency.hold(remember[0], key, remember[1])
             try:
                 result = route.handler(req, params, **path_params)
             except CardError as exc:
@@ -94,7 +101,7 @@ def _run(
                     expand(result, params.expand, livemode=req.livemode)
                 response = json_response(result)
             if remember is not None and key:
-                idempotency.finish(remember, key, response.status_code, response.content)
+                idempotency.finish(remember[0], key, remember[1], response.status_code, response.content)
         return response
     except SeikyuError as exc:
         response = error_response(exc)
@@ -102,7 +109,7 @@ def _run(
         logger.exception("Unhandled error in %s %s (request %s)", req.method, req.path, req.request_id)
         response = _internal_error()
     if remember is not None and key:
-        idempotency.finish(remember, key, response.status_code, response.content)
+        idempotency.finish(remember[0], key, remember[1], response.status_code, response.content)
     return response
 
 
