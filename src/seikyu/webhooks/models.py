@@ -46,8 +46,12 @@ class Delivery(models.Model):
     livemode = models.BooleanField()
     created = models.DateTimeField()
     # Cascades run in the database: deleting an endpoint must not load its deliveries into memory.
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.DB_CASCADE, related_name="deliveries")
-    event = models.ForeignKey("events.Event", on_delete=models.DB_CASCADE, related_name="+")
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.DB_CASCADE, related_name="deliveries", db_index=False
+    )
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    event = models.ForeignKey("events.Event", on_delete=models.DB_CASCADE, related_name="+", db_index=False)
     event_type = models.CharField(max_length=100)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -74,7 +78,8 @@ class Delivery(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    delivery = models.ForeignKey(Delivery, on_delete=models.DB_CASCADE, related_name="attempts")
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    delivery = models.ForeignKey(Delivery, on_delete=models.DB_CASCADE, related_name="attempts", db_index=False)
     started_at = models.DateTimeField()
     # The HTTP status, or None when no response came back (``error`` says why).
     status_code = models.IntegerField(null=True, blank=True)

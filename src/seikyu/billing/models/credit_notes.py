@@ -27,8 +27,10 @@ class CreditNote(WireObject):
         CREDIT_NOTE = "credit_note"
         NONE = "none"
 
-    invoice = models.ForeignKey("Invoice", on_delete=models.PROTECT, related_name="credit_notes")
-    customer = models.ForeignKey("Customer", on_delete=models.PROTECT, related_name="credit_notes")
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    invoice = models.ForeignKey("Invoice", on_delete=models.PROTECT, related_name="credit_notes", db_index=False)
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    customer = models.ForeignKey("Customer", on_delete=models.PROTECT, related_name="credit_notes", db_index=False)
     # "<invoice number>-CN-01", "-CN-02", … in the order the invoice's notes were issued.
     number = models.CharField(max_length=80)
     currency = models.CharField(max_length=3)
@@ -74,7 +76,8 @@ class CreditNoteLineItem(WireObject):
         INVOICE_LINE_ITEM = "invoice_line_item"
         CUSTOM_LINE_ITEM = "custom_line_item"
 
-    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines", db_index=False)
     position = models.PositiveIntegerField(default=0)
     type = models.CharField(max_length=20, choices=Type.choices)
     invoice_line_item = models.ForeignKey(
@@ -113,7 +116,10 @@ class CustomerBalanceTransaction(WireObject):
     """One change of a customer's balance (``cbtxn_``): ``ending_balance`` is the balance right
     after it. Negative amounts are credit for the customer, positive ones debit."""
 
-    customer = models.ForeignKey("Customer", on_delete=models.CASCADE, related_name="balance_transactions")
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    customer = models.ForeignKey(
+        "Customer", on_delete=models.CASCADE, related_name="balance_transactions", db_index=False
+    )
     type = models.CharField(max_length=30)
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)

@@ -24,7 +24,8 @@ class Invoice(WireObject):
         QUOTE_ACCEPT = "quote_accept"
         UPCOMING = "upcoming"
 
-    customer = models.ForeignKey("Customer", on_delete=models.PROTECT, related_name="invoices")
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    customer = models.ForeignKey("Customer", on_delete=models.PROTECT, related_name="invoices", db_index=False)
     subscription = models.ForeignKey(
         "Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
     )
@@ -83,8 +84,9 @@ class Invoice(WireObject):
     marked_uncollectible_at = models.DateTimeField(null=True, blank=True)
     # When a draft with auto_advance finalizes (Stripe: automatically_finalizes_at).
     automatically_finalizes_at = models.DateTimeField(null=True, blank=True)
+    # No index of its own: a Meta index starts with it (another would only slow every write).
     test_clock = models.ForeignKey(
-        "TestClock", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+        "TestClock", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices", db_index=False
     )
     # The billing clock's work list for invoices: finalization, retries, due date, reminders.
     next_action_at = models.DateTimeField(null=True, blank=True)
@@ -104,7 +106,8 @@ class Invoice(WireObject):
 
 
 class InvoiceLineItem(WireObject):
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", db_index=False)
     position = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3)
     description = models.TextField(null=True, blank=True)
@@ -132,7 +135,8 @@ class InvoiceLineItem(WireObject):
 class InvoiceItem(WireObject):
     """A pending charge or credit for a customer, pulled into the next invoice (``ii_``)."""
 
-    customer = models.ForeignKey("Customer", on_delete=models.CASCADE, related_name="invoice_items")
+    # No index of its own: a Meta index starts with it (another would only slow every write).
+    customer = models.ForeignKey("Customer", on_delete=models.CASCADE, related_name="invoice_items", db_index=False)
     invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_items")
     subscription = models.ForeignKey(
         "Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_items"
