@@ -93,11 +93,14 @@ def start_web() -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("seikyu web did not start")
 
 
-def load(base: str, secret: str, ids: list[str], requests: int, concurrency: int) -> tuple[float, dict[str, list[float]]]:
+Latencies = dict[str, list[float]]
+
+
+def load(base: str, secret: str, ids: list[str], requests: int, concurrency: int) -> tuple[float, Latencies]:
     """Send the requests; return the seconds they took and each kind's latencies."""
     import httpx
 
-    latencies: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    latencies: Latencies = {kind: [] for kind in KINDS}
     lock = threading.Lock()
     counter = iter(range(requests))
 
@@ -160,7 +163,8 @@ def main() -> None:
             f"{kind}: p50 {1000 * percentile(values, 0.50):.1f} ms, p95 {1000 * percentile(values, 0.95):.1f} ms, "
             f"p99 {1000 * percentile(values, 0.99):.1f} ms"
         )
-    command = f".venv/bin/python bench/api.py --db {args.db} --requests {args.requests} --concurrency {args.concurrency}"
+    command = f".venv/bin/python bench/api.py --db {args.db} --requests {args.requests}"
+    command += f" --concurrency {args.concurrency}"
     print(f"requests: {args.requests / seconds:,.0f}/s ({args.requests:,} in {seconds:.1f} s)  [{command}]")
 
 
