@@ -12,41 +12,17 @@ and takes its share of the CPUs, as a load generator on a small host would.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("SEIKYU_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+from benchdb import analyze, configure, fresh_postgres_database
+
 BENCH_DB = "seikyu_bench_api"
 KINDS = ("list", "retrieve", "create")
-
-
-def configure(db: str) -> None:
-    if db == "postgres":
-        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{BENCH_DB}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.setdefault("SEIKYU_DATA_DIR", tempfile.mkdtemp(prefix="seikyu-bench-api-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "seikyu.settings"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-
-
-def fresh_postgres_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def build() -> tuple[str, list[str]]:
@@ -63,9 +39,7 @@ def build() -> tuple[str, list[str]]:
         for n in range(200)
     ]
     _, secret = create_api_key(livemode=False, name="bench")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE)")
+    analyze()
     connection.close()
     return secret, ids
 
@@ -148,8 +122,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     if args.db == "postgres":
-        fresh_postgres_database()
-    configure(args.db)
+        fresh_postgres_database(BENCH_DB)
+    configure(args.db, BENCH_DB)
     secret, ids = build()
     web, base = start_web()
     try:

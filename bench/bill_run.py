@@ -18,49 +18,13 @@ import copy
 import datetime as dt
 import multiprocessing
 import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("SEIKYU_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+from benchdb import analyze, configure, fresh_postgres_database
+
 BENCH_DB = "seikyu_bench"
-
-
-def configure(db: str) -> None:
-    if db == "postgres":
-        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{BENCH_DB}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.setdefault("SEIKYU_DATA_DIR", tempfile.mkdtemp(prefix="seikyu-bench-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seikyu.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-
-
-def fresh_postgres_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def settle_database() -> None:
-    """Between the setup and each phase, what autovacuum would have done in the meantime (in
-    production a bill run meets tables a month old, and collection comes an hour after renewal):
-    statistics for the planner and dead rows cleared. Without statistics PostgreSQL takes the
-    freshly loaded tables for nearly empty and plans each claim as a join and sort of every due
-    row; servers with autovacuum off (as CI's is) would otherwise never get them."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE)")
 
 
 def build(n: int) -> dt.datetime:
@@ -171,7 +135,7 @@ def drain(at: float, batch_size: int) -> tuple[float, float]:
 
 
 def _worker(db: str, at: float, batch_size: int, results: multiprocessing.Queue) -> None:
-    configure(db)
+    configure(db, BENCH_DB)
     results.put(drain(at, batch_size))
 
 
@@ -188,7 +152,8 @@ class Phase(NamedTuple):
 
 
 def timed_phase(db: str, at: dt.datetime, batch_size: int, workers: int, profile: str | None = None) -> Phase:
-    settle_database()
+    # In production a bill run meets tables a month old, and collection comes an hour after renewal.
+    analyze()
     started = time.perf_counter()
     if profile:
         import cProfile
@@ -251,8 +216,8 @@ def main() -> None:
     if args.profile and args.workers > 1:
         parser.error("--profile runs the phases in this process: use one worker")
     if args.db == "postgres":
-        fresh_postgres_database()
-    configure(args.db)
+        fresh_postgres_database(BENCH_DB)
+    configure(args.db, BENCH_DB)
     print(f"setting up {args.n:,} subscriptions on {args.db} …", flush=True)
     due = build(args.n)
     from seikyu.billing.services.settings import get_billing_settings

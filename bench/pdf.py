@@ -24,15 +24,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("SEIKYU_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+import benchdb
+
 BENCH_DB = "seikyu_bench_pdf"
 LOGO = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="220" height="60" viewBox="0 0 220 60">'
@@ -43,20 +39,8 @@ LOGO = (
 
 def configure(db: str) -> None:
     if db == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{BENCH_DB}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["SEIKYU_DATA_DIR"] = tempfile.mkdtemp(prefix="seikyu-bench-pdf-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "seikyu.settings"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
+        benchdb.fresh_postgres_database(BENCH_DB)
+    benchdb.configure(db, BENCH_DB)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("SEIKYU_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+from benchdb import configure, fresh_postgres_database
+
 BENCH_DB = "seikyu_bench_webhooks"
 
 RECEIVER = r"""
@@ -58,27 +55,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-def configure(db: str) -> None:
-    if db == "postgres":
-        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{BENCH_DB}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.setdefault("SEIKYU_DATA_DIR", tempfile.mkdtemp(prefix="seikyu-bench-webhooks-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "seikyu.settings"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-
-
-def fresh_postgres_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def start_receiver() -> tuple[subprocess.Popen[str], str]:
@@ -146,7 +122,7 @@ def work(n: int, limit: int) -> None:
 
 
 def _worker(db: str, n: int, limit: int) -> None:
-    configure(db)
+    configure(db, BENCH_DB)
     work(n, limit)
 
 
@@ -189,8 +165,8 @@ def main() -> None:
     if args.workers > 1 and args.db != "postgres":
         parser.error("--workers > 1 needs --db postgres (SQLite serialises writers)")
     if args.db == "postgres":
-        fresh_postgres_database()
-    configure(args.db)
+        fresh_postgres_database(BENCH_DB)
+    configure(args.db, BENCH_DB)
     receiver, base = start_receiver()
     try:
         print(f"setting up {args.n:,} events × 1 endpoint on {args.db} …", flush=True)
