@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from django.db import models
 
+from seikyu.db.fields import JSONField
 from seikyu.db.rows import BulkRow
 
 
-class PayloadField(models.JSONField):
+class PayloadField(JSONField):
     """JSON stored as written, as text. On PostgreSQL the column is ``text``, not ``jsonb`` or
     ``json``: nothing ever queries inside an event payload, ``jsonb`` would parse and rebuild
     every document on insert (the largest single cost of the bill run, which writes thousands of
@@ -19,14 +19,6 @@ class PayloadField(models.JSONField):
 
     def db_type(self, connection: Any) -> str | None:
         return "text" if connection.vendor == "postgresql" else super().db_type(connection)
-
-    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return super().from_db_value(value, expression, connection)
 
 
 class Event(BulkRow):
