@@ -4,12 +4,13 @@ Django's ORM would: every column reads back equal, on SQLite and PostgreSQL alik
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db.models import Model
 
-from seikyu.billing.models import Customer, Invoice
+from seikyu.billing.models import Customer, Invoice, TaxRate
 from seikyu.billing.services.customers import create_customer
 from seikyu.core.ids import new_id
 from seikyu.db.rows import bulk_insert, bulk_save, new_row
@@ -81,6 +82,24 @@ def test_saved_fields_change_and_the_others_stay(customer):
 def test_new_row_refuses_an_unknown_field():
     with pytest.raises(TypeError, match="no field customer"):
         new_row(Invoice, id="in_x", customer="cus_x")
+
+
+def test_new_rows_take_the_defaults_djangos_constructor_gives_each_row_its_own_lists():
+    first, second = new_row(Invoice, id="in_a"), new_row(Invoice, id="in_b", metadata={"k": "v"})
+    assert columns(first) == columns(Invoice(id="in_a"))
+    assert columns(second) == columns(Invoice(id="in_b", metadata={"k": "v"}))
+    first.total_taxes.append({"amount": 1})
+    assert second.total_taxes == [] and first.metadata == {}
+
+
+def test_decimal_columns_read_back_exactly():
+    rate = new_row(
+        TaxRate, id=new_id("txr"), created=AT, display_name="軽減税率", percentage=Decimal("8.0000"), inclusive=False
+    )
+    bulk_insert([rate])
+    rate.percentage = Decimal("10.1250")
+    bulk_save([rate], ["percentage"])
+    assert TaxRate.objects.get(id=rate.id).percentage == Decimal("10.1250")
 
 
 def test_events_store_their_objects_and_previous_attributes(customer):

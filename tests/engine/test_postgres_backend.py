@@ -1,8 +1,9 @@
-"""The PostgreSQL backend makes no ``…_like`` pattern indexes, and the migration for databases
-made before it drops those they have."""
+"""The PostgreSQL backend makes no ``…_like`` pattern indexes (the migration for databases made
+before it drops those they have) and reads timestamps as Django's does."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 
 import pytest
@@ -70,3 +71,11 @@ def test_no_index_is_the_leading_part_of_another():
             """
         )
         assert cursor.fetchall() == []
+
+
+def test_timestamps_read_back_as_utc_datetimes_whatever_zone_they_were_written_in():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::timestamptz, '2026-04-01 09:00:00.5+09'::timestamptz", [dt.datetime(2026, 4, 1)])
+        naive_utc, tokyo = cursor.fetchone()
+    assert naive_utc == dt.datetime(2026, 4, 1, tzinfo=dt.UTC) and naive_utc.tzinfo is dt.UTC
+    assert tokyo == dt.datetime(2026, 4, 1, 0, 0, 0, 500000, tzinfo=dt.UTC) and tokyo.tzinfo is dt.UTC
