@@ -186,6 +186,19 @@ def test_id_lists_read_the_same_rows_and_are_one_statement_on_postgresql(custome
         assert " IN (" in statements[1]
 
 
+def test_foreign_key_id_lists_are_one_array_parameter_too(customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    other = create_customer({"name": "佐藤花子"}, livemode=False)
+    bulk_insert([invoice(customer), invoice(other), invoice(other)])
+    for lookup in ({"customer_id__in": [other.id, "cus_missing"]}, {"customer__in": [other]}):
+        with CaptureQueriesContext(connection) as queries:
+            assert Invoice.objects.filter(**lookup).count() == 2
+        sql = queries[0]["sql"]
+        assert ("= ANY(" in sql) if connection.vendor == "postgresql" else (" IN (" in sql)
+
+
 def test_event_payloads_are_kept_as_written_and_compressed_with_lz4_on_postgresql(customer):
     from django.db import connection
 

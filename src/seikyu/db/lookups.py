@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Field, lookups
+from django.db.models import Field, ForeignObject, lookups
 from django.db.models.expressions import ColPairs
+from django.db.models.fields.related_lookups import RelatedIn
 
 
-class In(lookups.In):
+class ArrayParameter(lookups.In):
+    """``IN`` as ``= ANY(%s)`` when the values are a plain list of strings or integers; any other
+    form (subquery, composite key, other database) is Django's own."""
+
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         if connection.vendor != "postgresql" or not self.rhs_is_direct_value() or isinstance(self.lhs, ColPairs):
             return super().as_sql(compiler, connection)
@@ -28,5 +32,10 @@ class In(lookups.In):
         return f"{lhs} = ANY(%s)", (*lhs_params, list(params))
 
 
+class ForeignKeyIn(ArrayParameter, RelatedIn):
+    """Foreign keys have a lookup table of their own (``customer_id__in`` is a ``RelatedIn``)."""
+
+
 def register() -> None:
-    Field.register_lookup(In)
+    Field.register_lookup(ArrayParameter)
+    ForeignObject.register_lookup(ForeignKeyIn)
