@@ -125,8 +125,8 @@ def test_events_store_their_objects_and_previous_attributes(customer):
 
 
 def test_event_text_with_copy_separators_and_escapes_reads_back_unchanged(customer):
-    # PostgreSQL loads events with COPY, whose text format gives tabs, newlines, backslashes and
-    # "\\N" meanings of their own.
+    # PostgreSQL loads events with COPY, in whose text format tabs, newlines, backslashes and
+    # "\\N" have meanings of their own: whatever format it uses, they must arrive as written.
     tricky = "tab\there\nnew line\r\\N \\. back\\slash"
     wire = {"id": "in_\t\\N", "object": "invoice", "description": tricky, "quote": 'say "hi"', "名前": "値"}
     with request_context("req_1", "key\twith\\ and\n"):
