@@ -64,6 +64,8 @@ def test_inserted_rows_read_back_as_they_were_made(customer):
     for row in made:
         assert not row._state.adding
         assert columns(Invoice.objects.get(id=row.id)) == columns(row)
+    # A JSON field made as None is SQL NULL, as the ORM stores it.
+    assert Invoice.objects.filter(id=made[0].id, customer_address__isnull=True).exists()
 
 
 def test_saved_fields_change_and_the_others_stay(customer):

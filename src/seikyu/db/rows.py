@@ -5,25 +5,29 @@ column into an array literal (escaping every JSON document character by characte
 ``bulk_update`` writes ``CASE WHEN id = … THEN …`` per row and field. Together they cost seconds
 per bill-run batch. Here a batch travels as the database reads it fastest:
 
-- PostgreSQL: one JSON document holding every row, expanded by ``json_populate_recordset`` into
-  the table's own row type. One parameter and a constant statement whatever the batch size, so
-  neither the driver nor the server parses thousands of placeholders, and the whole batch is
-  serialised by one ``orjson.dumps``.
+- PostgreSQL, new rows: binary ``COPY`` (``copy_rows``), each value in its column's binary form,
+  so the server parses no text, JSON or placeholders.
+- PostgreSQL, updates and inserts that skip taken keys (``COPY`` has no ``ON CONFLICT``): one
+  JSON document holding every row, expanded by ``json_populate_recordset`` into the table's own
+  row type. One parameter and a constant statement whatever the batch size, and the whole batch
+  is serialised by one ``orjson.dumps``.
 - SQLite: one prepared statement run for every row (``executemany``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from decimal import Decimal
 from functools import cache
 from operator import attrgetter
 from typing import Any, Self, cast
 
 import orjson
+import psycopg
 from django.db import connection, models
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
+from psycopg.types.json import set_json_dumps
 
 Adapter = Callable[[Any], Any]
 
@@ -148,6 +152,20 @@ def new_row[M: BulkRow](model: type[M], **values: Any) -> M:
     return model.from_columns(args)
 
 
+def copy_rows(
+    cursor: psycopg.Cursor[Any], table: str, fields: Sequence[Field[Any, Any]], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Load ``rows`` (one value per field, as the model holds it) into ``table`` with PostgreSQL's
+    binary COPY: no statement per row, and every value goes in its column's own binary form, so
+    the server neither parses JSON documents nor unescapes text. JSON values are written by orjson."""
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    set_json_dumps(orjson.dumps, cursor)
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([str(f.db_type(connection)).partition("(")[0] for f in fields])
+        for row in rows:
+            copy.write_row(row)
+
+
 def bulk_insert[M: Model](objs: Sequence[M], *, skip_existing: Sequence[str] = ()) -> None:
     """Insert new ``objs`` (all of one model, every field already set; a database-generated
     primary key is left to the database). With ``skip_existing`` (the columns of a unique
@@ -161,7 +179,9 @@ def bulk_insert[M: Model](objs: Sequence[M], *, skip_existing: Sequence[str] = (
     columns = ", ".join(quote(str(field.column)) for field in fields)
     on_conflict = f" ON CONFLICT ({', '.join(map(quote, skip_existing))}) DO NOTHING" if skip_existing else ""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not skip_existing:
+            copy_rows(cursor.cursor, table, fields, map(attrgetter(*(f.attname for f in fields)), objs))
+        elif connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s)"
                 + on_conflict,

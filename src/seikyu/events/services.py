@@ -17,6 +17,7 @@ import orjson
 from django.db import connection
 
 from seikyu.core.ids import new_id
+from seikyu.db.rows import copy_rows
 
 from .context import current_request
 from .models import Event
@@ -88,20 +89,15 @@ def emit_many(pending: Iterable[PendingEvent]) -> list[Event]:
         return []
     for event, row in zip(events, rows, strict=True):
         event.id = row[position["id"]] = new_id("evt")
-    quote = connection.ops.quote_name
-    table = quote(Event._meta.db_table)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
+    table = connection.ops.quote_name(Event._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # COPY is PostgreSQL's bulk load: no statement executed per row (a fifth faster than
-            # pipelined INSERTs for these kilobyte payloads). Its binary form sends each payload
-            # as it is, where the text form escapes it here and unescapes it in the server: a
-            # third less server time per event.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types([f.db_type(connection).partition("(")[0] for f in fields])
-                for row in rows:
-                    copy.write_row(row)
+            # COPY is PostgreSQL's bulk load (a fifth faster than pipelined INSERTs for these
+            # kilobyte payloads); in its binary form a payload goes as it is, where the text form
+            # escapes it here and unescapes it in the server: a third less server time per event.
+            copy_rows(cursor.cursor, table, fields, rows)
         else:
+            columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", rows)
     notify_subscribers(events)
     return events
