@@ -175,7 +175,7 @@ def test_id_lists_read_the_same_rows_and_are_one_statement_on_postgresql(custome
     bulk_insert(made)
     wanted = [row.id for row in made[::2]]
     statements = []
-    for ids in (wanted[:3], wanted, [*wanted, None, "in_missing"]):
+    for ids in (wanted[:3], wanted, [*wanted, None, "in_missing"], ("in_a,b", *wanted)):
         with CaptureQueriesContext(connection) as queries:
             found = sorted(Invoice.objects.filter(id__in=ids).values_list("id", flat=True))
         assert found == sorted(wanted[: len(ids)] if len(ids) == 3 else wanted)
