@@ -192,9 +192,10 @@ def bulk_insert[M: Model](objs: Sequence[M], *, skip_existing: Sequence[str] = (
                 f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})" + on_conflict,
                 _sqlite_rows(objs, fields),
             )
+    alias = connection.alias
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
 
 
 def bulk_save[M: Model](objs: Sequence[M], fields: Sequence[str]) -> None:
