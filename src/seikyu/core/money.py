@@ -71,6 +71,8 @@ def apportion(total: int, shares: Sequence[Fraction | int]) -> list[int]:
     exact = [Fraction(share) for share in shares]
     if abs(total - sum(exact, Fraction(0))) >= 1:
         raise ValueError(f"cannot apportion {total} over shares summing to {sum(exact, Fraction(0))}")
+    if len(exact) == 1:  # most taxes fall on one line: the whole is its part
+        return [total]
     if total < 0:
         return [-part for part in apportion(-total, [-share for share in exact])]
     floors = [share.numerator // share.denominator for share in exact]

@@ -90,3 +90,10 @@ def test_apportion_keeps_mixed_signs_and_hits_the_total() -> None:
     assert apportion(31, [Fraction(21, 2)] * 3) == [11, 10, 10]
     with pytest.raises(ValueError):
         apportion(5, [Fraction(1), Fraction(2)])
+
+
+def test_apportion_over_one_share_gives_it_the_whole_total_within_a_unit() -> None:
+    assert apportion(101, [Fraction(201, 2)]) == [101]
+    assert apportion(-100, [Fraction(-201, 2)]) == [-100]
+    with pytest.raises(ValueError):
+        apportion(102, [Fraction(201, 2)])
