@@ -3,11 +3,13 @@ Django's ORM would: every column reads back equal, on SQLite and PostgreSQL alik
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.db.models import Model
 
 from seikyu.billing.models import Customer, Invoice, TaxRate
@@ -79,6 +81,20 @@ def test_saved_fields_change_and_the_others_stay(customer):
         assert columns(Invoice.objects.get(id=row.id)) == columns(row)
     # A JSON field saved as None is SQL NULL, as the ORM stores it.
     assert Invoice.objects.filter(id=first.id, customer_address__isnull=True).exists()
+
+
+@pytest.mark.parametrize("in_transaction", [True, False])
+def test_batches_saved_one_after_another_write_only_their_own_rows(customer, in_transaction):
+    first, second = invoice(customer), invoice(customer)
+    bulk_insert([first, second])
+    with transaction.atomic() if in_transaction else contextlib.nullcontext():
+        first.description = "一件目"
+        bulk_save([first], ["description"])
+        second.status, second.number = "open", "ABC-0002"
+        bulk_save([second], ["status", "number"])
+    assert columns(Invoice.objects.get(id=first.id)) == columns(first)
+    assert columns(Invoice.objects.get(id=second.id)) == columns(second)
+    assert Invoice.objects.get(id=first.id).status == "draft"
 
 
 def test_new_row_refuses_an_unknown_field():
