@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Model
 
 from seikyu.billing.models import Customer, Invoice, TaxRate
@@ -215,6 +215,38 @@ def test_foreign_key_id_lists_are_one_array_parameter_too(customer):
             assert Invoice.objects.filter(**lookup).count() == 2
         sql = queries[0]["sql"]
         assert ("= ANY(" in sql) if connection.vendor == "postgresql" else (" IN (" in sql)
+
+
+def test_a_list_of_one_empty_string_finds_the_rows_holding_it(customer):
+    blank, named = invoice(customer, description=""), invoice(customer, description="x")
+    bulk_insert([blank, named])
+    assert list(Invoice.objects.filter(description__in=[""]).values_list("id", flat=True)) == [blank.id]
+    assert list(Invoice.objects.filter(description__in=["", ""]).values_list("id", flat=True)) == [blank.id]
+    assert list(Invoice.objects.exclude(description__in=[""]).values_list("id", flat=True)) == [named.id]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"attempt_count": 2**32 + 5}, {"days_until_due": -(2**31) - 1}, {"auto_advance": "false"}],
+    ids=["integer wrapping to 5", "integer below int4", "text in a boolean column"],
+)
+def test_values_a_column_cannot_hold_are_refused_and_nothing_is_written(customer, changes):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("binary COPY, which would store them mangled, is PostgreSQL's")
+    with pytest.raises(DataError), transaction.atomic():
+        bulk_insert([invoice(customer), invoice(customer, **changes)])
+    assert not Invoice.objects.exists()
+
+
+def test_a_taken_key_fails_the_batch_with_djangos_integrity_error(customer):
+    first = invoice(customer)
+    bulk_insert([first])
+    again = invoice(customer, id=first.id)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert([invoice(customer), again])
+    assert list(Invoice.objects.values_list("id", flat=True)) == [first.id]
 
 
 def test_event_payloads_are_kept_as_written_and_compressed_with_lz4_on_postgresql(customer):

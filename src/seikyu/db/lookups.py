@@ -50,7 +50,8 @@ class ArrayParameter(lookups.In):
             return super().as_sql(compiler, connection)
         if self._plain_strings():
             joined = ",".join(self.rhs)
-            if joined.count(",") == len(self.rhs) - 1:  # no value holds a comma
+            # No value holds a comma, and not [""]: string_to_array('', ',') is an empty array.
+            if joined and joined.count(",") == len(self.rhs) - 1:
                 # One text parameter: the driver dumps an array of hundreds of strings value by
                 # value in Python, a few percent of the bill run.
                 lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -16,7 +16,8 @@ per bill-run batch. Here a batch travels as the database reads it fastest:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+import datetime as dt
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import cache
 from operator import attrgetter
@@ -24,7 +25,7 @@ from typing import Any, Self, cast
 
 import orjson
 import psycopg
-from django.db import connection, models
+from django.db import DataError, connection, models
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
 from psycopg.types.json import set_json_dumps
@@ -38,9 +39,12 @@ def _target(field: Field[Any, Any]) -> Field[Any, Any]:
 
 
 def _json_default(value: Any) -> str:
-    """What orjson does not write itself: decimals, as JSON text PostgreSQL parses into the column."""
+    """What orjson does not write itself, as JSON text PostgreSQL parses into the column: decimals,
+    and subclasses of ``datetime``/``date`` (orjson takes only the exact types)."""
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} to PostgreSQL as JSON")
 
 
@@ -60,9 +64,7 @@ def _postgres_rows(objs: Sequence[Model], fields: Sequence[Field[Any, Any]]) -> 
     """The rows as one JSON array of objects keyed by column (JSON columns nested as they are;
     timestamps, dates and UUIDs in the ISO forms orjson writes and PostgreSQL reads)."""
     columns = [str(f.column) for f in fields]
-    values = attrgetter(*(f.attname for f in fields))
-    if len(fields) == 1:  # attrgetter of one name gives the value, not a 1-tuple
-        return orjson.dumps([{columns[0]: values(obj)} for obj in objs], default=_json_default).decode()
+    values = _values_of(fields)
     return orjson.dumps([dict(zip(columns, values(obj), strict=True)) for obj in objs], default=_json_default).decode()
 
 
@@ -152,17 +154,53 @@ def new_row[M: BulkRow](model: type[M], **values: Any) -> M:
     return model.from_columns(args)
 
 
+def _values_of(fields: Sequence[Field[Any, Any]]) -> Callable[[Model], tuple[Any, ...]]:
+    """A function giving an object's values of ``fields``, in order, as a tuple."""
+    names = [f.attname for f in fields]
+    if len(names) == 1:  # attrgetter of one name gives the value, not a 1-tuple
+        (name,) = names
+        return lambda obj: (getattr(obj, name),)
+    return attrgetter(*names)
+
+
+# Integer columns a binary value would silently wrap around in (psycopg writes the low bytes).
+_INTEGER_BOUNDS = {"smallint": 2**15, "integer": 2**31}
+
+
+def _refusing_what_copy_would_mangle(
+    rows: Iterable[Sequence[Any]], fields: Sequence[Field[Any, Any]], types: Sequence[str]
+) -> Iterator[Sequence[Any]]:
+    """The rows, after checking the values binary COPY would store wrongly instead of refusing, as
+    an INSERT refuses them: an integer out of its column's range (wrapped), anything but a bool in
+    a boolean column (stored by truth: "false" would be true)."""
+    bounded = [(n, _INTEGER_BOUNDS[t]) for n, t in enumerate(types) if t in _INTEGER_BOUNDS]
+    flags = [n for n, t in enumerate(types) if t == "boolean"]
+    for row in rows:
+        for n, bound in bounded:
+            if row[n] is not None and not -bound <= row[n] < bound:
+                raise DataError(f"{row[n]!r} is out of range for {fields[n].column} ({types[n]})")
+        for n in flags:
+            if row[n] is not None and not isinstance(row[n], bool):
+                raise DataError(f"{row[n]!r} is not a boolean for {fields[n].column}")
+        yield row
+
+
 def copy_rows(
     cursor: psycopg.Cursor[Any], table: str, fields: Sequence[Field[Any, Any]], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Load ``rows`` (one value per field, as the model holds it) into ``table`` with PostgreSQL's
     binary COPY: no statement per row, and every value goes in its column's own binary form, so
-    the server neither parses JSON documents nor unescapes text. JSON values are written by orjson."""
+    the server neither parses JSON documents nor unescapes text. JSON values are written by orjson.
+
+    Values go as they are, without Django's conversions (a naive datetime is refused). Database
+    errors come as Django's (``IntegrityError``, …); the statement does not appear in
+    ``connection.queries``."""
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    types = [str(f.db_type(connection)).partition("(")[0] for f in fields]
     set_json_dumps(orjson.dumps, cursor)
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types([str(f.db_type(connection)).partition("(")[0] for f in fields])
-        for row in rows:
+    with connection.wrap_database_errors, cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in _refusing_what_copy_would_mangle(rows, fields, types):
             copy.write_row(row)
 
 
@@ -180,7 +218,7 @@ def bulk_insert[M: Model](objs: Sequence[M], *, skip_existing: Sequence[str] = (
     on_conflict = f" ON CONFLICT ({', '.join(map(quote, skip_existing))}) DO NOTHING" if skip_existing else ""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not skip_existing:
-            copy_rows(cursor.cursor, table, fields, map(attrgetter(*(f.attname for f in fields)), objs))
+            copy_rows(cursor.cursor, table, fields, map(_values_of(fields), objs))
         elif connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s)"
