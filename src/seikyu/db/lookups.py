@@ -41,14 +41,16 @@ class ArrayParameter(lookups.In):
         )
 
     def get_prep_lookup(self) -> Any:
-        if self._plain_strings():
+        # Decided once, when the lookup is made; ``as_sql`` reads it.
+        self.plain_strings = self._plain_strings()
+        if self.plain_strings:
             return list(self.rhs)
         return super().get_prep_lookup()
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         if connection.vendor != "postgresql" or not self.rhs_is_direct_value() or isinstance(self.lhs, ColPairs):
             return super().as_sql(compiler, connection)
-        if self._plain_strings():
+        if self.plain_strings:
             joined = ",".join(self.rhs)
             # No value holds a comma, and not [""]: string_to_array('', ',') is an empty array.
             if joined and joined.count(",") == len(self.rhs) - 1:
