@@ -172,6 +172,17 @@ def test_rows_read_with_deferred_fields_load_the_rest_on_access(customer):
     assert not partial._state.adding and partial._state.db == "default"
 
 
+def test_a_deferred_field_saved_is_loaded_and_written_as_it_is(customer):
+    made = invoice(customer, description="そのまま")
+    bulk_insert([made])
+    partial = Invoice.objects.only("id", "status").get(id=made.id)
+    partial.status = "open"
+    # Values are read from the instance's attributes; a deferred one is not there and must be
+    # loaded, not taken as missing.
+    bulk_save([partial], ["status", "description"])
+    assert Invoice.objects.values_list("status", "description").get(id=made.id) == ("open", "そのまま")
+
+
 def test_a_row_whose_unique_key_is_taken_is_skipped_and_the_rest_inserted(customer):
     from seikyu.notifications.models import Kind, ScheduledNotice
 

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Self, cast
 
 import orjson
@@ -28,7 +28,7 @@ import psycopg
 from django.db import DataError, connection, models
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
-from psycopg.types.json import set_json_dumps
+from psycopg.types.json import Json, set_json_dumps
 
 Adapter = Callable[[Any], Any]
 
@@ -60,12 +60,18 @@ def _sqlite_adapter(field: Field[Any, Any]) -> Adapter | None:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-def _postgres_rows(objs: Sequence[Model], fields: Sequence[Field[Any, Any]]) -> str:
+def _postgres_rows(objs: Sequence[Model], fields: Sequence[Field[Any, Any]]) -> Any:
     """The rows as one JSON array of objects keyed by column (JSON columns nested as they are;
-    timestamps, dates and UUIDs in the ISO forms orjson writes and PostgreSQL reads)."""
+    timestamps, dates and UUIDs in the ISO forms orjson writes and PostgreSQL reads), as a ``json``
+    parameter (``Json``) that goes in the UTF-8 orjson writes (no decoding here to encode again in
+    psycopg)."""
     columns = [str(f.column) for f in fields]
     values = _values_of(fields)
-    return orjson.dumps([dict(zip(columns, values(obj), strict=True)) for obj in objs], default=_json_default).decode()
+    return Json([dict(zip(columns, values(obj), strict=True)) for obj in objs], dumps=_dumps_with_default)
+
+
+def _dumps_with_default(value: Any) -> bytes:
+    return orjson.dumps(value, default=_json_default)
 
 
 def _sqlite_rows(objs: Sequence[Model], fields: Sequence[Field[Any, Any]]) -> list[list[Any]]:
@@ -155,12 +161,26 @@ def new_row[M: BulkRow](model: type[M], **values: Any) -> M:
 
 
 def _values_of(fields: Sequence[Field[Any, Any]]) -> Callable[[Model], tuple[Any, ...]]:
-    """A function giving an object's values of ``fields``, in order, as a tuple."""
+    """A function giving an object's values of ``fields``, in order, as a tuple.
+
+    Read from the instance's ``__dict__``, where a loaded or new row keeps every field's value:
+    a foreign key's id attribute (``customer_id``) is a data descriptor, so ``getattr`` runs a
+    Python ``__get__`` per id, most of what reading a bill-run row costs. A deferred field, not in
+    ``__dict__``, is read (and loaded) through ``getattr`` as usual."""
     names = [f.attname for f in fields]
-    if len(names) == 1:  # attrgetter of one name gives the value, not a 1-tuple
+    if len(names) == 1:  # the getters of one name give the value, not a 1-tuple
         (name,) = names
         return lambda obj: (getattr(obj, name),)
-    return attrgetter(*names)
+    from_dict = itemgetter(*names)
+    through_attributes = attrgetter(*names)
+
+    def values(obj: Model) -> tuple[Any, ...]:
+        try:
+            return cast(tuple[Any, ...], from_dict(obj.__dict__))
+        except KeyError:
+            return cast(tuple[Any, ...], through_attributes(obj))
+
+    return values
 
 
 # Integer columns a binary value would silently wrap around in (psycopg writes the low bytes).
@@ -194,9 +214,13 @@ def copy_rows(
 
     Values go as they are, without Django's conversions (a naive datetime is refused). Database
     errors come as Django's (``IntegrityError``, …); the statement does not appear in
-    ``connection.queries``."""
+    ``connection.queries``.
+
+    A field may name the type its values are sent as (``copy_type``), when their binary form is
+    the column's: text already encoded goes as ``bytea``, whose binary form is the bytes as they
+    are, and the server still checks them as the column's text."""
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    types = [str(f.db_type(connection)).partition("(")[0] for f in fields]
+    types = [getattr(f, "copy_type", None) or str(f.db_type(connection)).partition("(")[0] for f in fields]
     set_json_dumps(orjson.dumps, cursor)
     with connection.wrap_database_errors, cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(types)

@@ -66,16 +66,16 @@ def emit_many(pending: Iterable[PendingEvent]) -> list[Event]:
     events: list[Event] = []
     rows: list[list[Any]] = []
     # id(object) → (object, its JSON): the object is kept so its id() can't be reused meanwhile.
-    serialised: dict[int, tuple[Mapping[str, Any], str]] = {}
+    serialised: dict[int, tuple[Mapping[str, Any], bytes]] = {}
     for item in pending:
         data: dict[str, Any] = {"object": dict(item.object)}
         cached = serialised.get(id(item.object))
         if cached is None:
-            cached = serialised[id(item.object)] = (item.object, orjson.dumps(data["object"]).decode())
-        text = '{"object":' + cached[1]
+            cached = serialised[id(item.object)] = (item.object, orjson.dumps(data["object"]))
+        payload = b'{"object":' + cached[1]
         if item.previous_attributes:
             data["previous_attributes"] = dict(item.previous_attributes)
-            text += ',"previous_attributes":' + orjson.dumps(data["previous_attributes"]).decode()
+            payload += b',"previous_attributes":' + orjson.dumps(data["previous_attributes"])
         values = template.copy()
         values[position["livemode"]] = item.livemode
         values[position["type"]] = item.type
@@ -84,7 +84,7 @@ def emit_many(pending: Iterable[PendingEvent]) -> list[Event]:
         values[position["data"]] = data
         events.append(Event.from_columns(values, db=alias))  # the row as it will be written
         values[position["created"]] = adapt(item.created)
-        values[position["data"]] = text + "}"
+        values[position["data"]] = payload + b"}"
         rows.append(values)
     if not events:
         return []
@@ -99,6 +99,9 @@ def emit_many(pending: Iterable[PendingEvent]) -> list[Event]:
             copy_rows(cursor.cursor, table, fields, rows)
         else:
             columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+            payload_at = position["data"]
+            for row in rows:  # SQLite stores bytes as a blob: the payload goes as text
+                row[payload_at] = row[payload_at].decode()
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", rows)
     notify_subscribers(events)
     return events
