@@ -31,8 +31,22 @@ def pinned(at: dt.datetime) -> Iterator[None]:
         _pinned = previous
 
 
+# Unix seconds of instants already converted. Renderings convert the same few instants again and
+# again (a batch's period bounds, each object's ``created`` in every event that shows it), and a
+# dict lookup costs a quarter of ``timestamp()``. Emptied when full, so it stays small.
+_unix_seconds: dict[dt.datetime, int] = {}
+_UNIX_SECONDS_KEPT = 50_000
+
+
 def to_unix(value: dt.datetime | None) -> int | None:
-    return None if value is None else int(value.timestamp())
+    if value is None:
+        return None
+    seconds = _unix_seconds.get(value)
+    if seconds is None:
+        if len(_unix_seconds) >= _UNIX_SECONDS_KEPT:
+            _unix_seconds.clear()
+        seconds = _unix_seconds[value] = int(value.timestamp())
+    return seconds
 
 
 def from_unix(value: int | None) -> dt.datetime | None:
