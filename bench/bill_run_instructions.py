@@ -1,7 +1,7 @@
 """The bill run's Python work counted in machine instructions, a figure that does not drift with
 the machine's speed.
 
-    .venv/bin/python bench/bill_run_instructions.py [--n 1000]
+    .venv/bin/python bench/bill_run_instructions.py [--n 1000] [--keep callgrind.out]
 
 Wall-clock figures on a shared machine move by a quarter from one run to the next, so a change
 worth 5 % cannot be seen in them. This builds N subscriptions as ``bill_run.py`` does (PostgreSQL,
@@ -47,6 +47,7 @@ def count(due: dt.datetime) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--keep", type=Path, help="also keep callgrind's output here, for callgrind_annotate")
     parser.add_argument("--due", type=float, help=argparse.SUPPRESS)  # the counted process
     args = parser.parse_args()
     if args.due is not None:
@@ -83,6 +84,8 @@ def main() -> None:
         )
         # "totals:", not "summary:", which stays 0 when counting starts switched off.
         totals = [line for line in out.read_text().splitlines() if line.startswith("totals:")]
+        if args.keep:
+            shutil.copyfile(out, args.keep)
     instructions = int(totals[0].split()[1])
     print(
         f"complete renewals: {instructions / args.n / 1e6:.2f} M instructions each in Python "
