@@ -56,7 +56,7 @@ def test_product_with_prices_cannot_be_deleted(api):
     product = api.ok("POST", "/v1/products", {"name": "P", "default_price_data": {"currency": "jpy", "unit_amount": 1}})
     r = api.delete(f"/v1/products/{product['id']}")
     assert r.status == 400
-    assert Product.objects.get(pk=product["id"]).deleted_at is None
+    assert Product.objects.get(id=product["id"]).deleted_at is None
 
 
 def test_default_price_must_belong_to_the_product(api):

@@ -66,8 +66,8 @@ def _load_into(slots: list[tuple[Any, Any, str]], field: str, path: str, livemod
         wanted[model].add(object_id)
     rendered: dict[str, dict[str, Any]] = {}
     for model, ids in wanted.items():
-        for obj in model._default_manager.filter(livemode=livemode, pk__in=ids):
-            rendered[obj.pk] = render(obj)
+        for obj in model._default_manager.filter(livemode=livemode, id__in=ids):
+            rendered[obj.id] = render(obj)  # type: ignore[attr-defined]
     placed = []
     for container, key, object_id in slots:
         if object_id in rendered:

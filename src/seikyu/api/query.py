@@ -32,7 +32,7 @@ def fetch[M: Model](
 ) -> M:
     """The object with this id in the key's mode, or ``resource_missing``."""
     queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
-    obj = queryset.filter(livemode=req.livemode, pk=object_id).first()
+    obj = queryset.filter(livemode=req.livemode, id=object_id).first()
     if obj is None:
         raise ResourceMissing(kind or kind_of(queryset.model), object_id, param=param)
     return obj
@@ -82,17 +82,16 @@ def paginate[M: Model](
         )
     limit = params.limit
     if params.ending_before:
-        created, pk = _cursor(req, queryset.model, params.ending_before, "ending_before")
-        page = list(
-            qs.filter(Q(created__gt=created) | Q(created=created, pk__gt=pk)).order_by("created", "pk")[: limit + 1]
-        )
+        created, last_id = _cursor(req, queryset.model, params.ending_before, "ending_before")
+        later = qs.filter(Q(created__gt=created) | Q(created=created, id__gt=last_id))
+        page = list(later.order_by("created", "id")[: limit + 1])
         has_more = len(page) > limit
         rows = page[:limit][::-1]
     else:
         if params.starting_after:
-            created, pk = _cursor(req, queryset.model, params.starting_after, "starting_after")
-            qs = qs.filter(Q(created__lt=created) | Q(created=created, pk__lt=pk))
-        page = list(qs.order_by("-created", "-pk")[: limit + 1])
+            created, last_id = _cursor(req, queryset.model, params.starting_after, "starting_after")
+            qs = qs.filter(Q(created__lt=created) | Q(created=created, id__lt=last_id))
+        page = list(qs.order_by("-created", "-id")[: limit + 1])
         has_more = len(page) > limit
         rows = page[:limit]
     return list_object(render_rows(rows, render, render_many), url or req.path, has_more=has_more)
@@ -111,7 +110,7 @@ def render_rows[M: Model](
 
 
 def _cursor(req: ApiRequest, model: type[Model], object_id: str, param: str) -> tuple[dt.datetime, str]:
-    row = model._default_manager.filter(livemode=req.livemode, pk=object_id).values_list("created", "pk").first()
+    row = model._default_manager.filter(livemode=req.livemode, id=object_id).values_list("created", "id").first()
     if row is None:
         raise ResourceMissing(kind_of(model), object_id, param=param)
     return row

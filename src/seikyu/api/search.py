@@ -174,14 +174,14 @@ def _invalid(reason: str) -> InvalidRequest:
     return InvalidRequest(f"Invalid search query: {reason}.", param="query")
 
 
-def _encode_page(created: dt.datetime, pk: str) -> str:
-    return base64.urlsafe_b64encode(f"{created.isoformat()}|{pk}".encode()).decode()
+def _encode_page(created: dt.datetime, object_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created.isoformat()}|{object_id}".encode()).decode()
 
 
 def _decode_page(token: str) -> tuple[dt.datetime, str]:
     try:
-        created, _, pk = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
-        return dt.datetime.fromisoformat(created), pk
+        created, _, object_id = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
+        return dt.datetime.fromisoformat(created), object_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidRequest(f"Invalid page: {token}", param="page") from None
 
@@ -200,16 +200,16 @@ def search[M: Model](
     qs = queryset.filter(livemode=req.livemode).filter(to_q(params.query, fields))
     total = qs.count() if "total_count" in params.expand else None
     if params.page:
-        created, pk = _decode_page(params.page)
-        qs = qs.filter(Q(created__lt=created) | Q(created=created, pk__lt=pk))
-    page = list(qs.order_by("-created", "-pk")[: params.limit + 1])
+        created, last_id = _decode_page(params.page)
+        qs = qs.filter(Q(created__lt=created) | Q(created=created, id__lt=last_id))
+    page = list(qs.order_by("-created", "-id")[: params.limit + 1])
     has_more = len(page) > params.limit
     rows = page[: params.limit]
     result: dict[str, Any] = {
         "object": "search_result",
         "data": render_rows(rows, render, render_many),
         "has_more": has_more,
-        "next_page": _encode_page(rows[-1].created, rows[-1].pk) if has_more else None,  # type: ignore[attr-defined]
+        "next_page": _encode_page(rows[-1].created, rows[-1].id) if has_more else None,  # type: ignore[attr-defined]
         "url": req.path,
     }
     if total is not None:

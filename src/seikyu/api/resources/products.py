@@ -111,7 +111,7 @@ def list_products(req: ApiRequest, params: ProductList) -> dict[str, Any]:
     if params.active is not None:
         qs = qs.filter(active=params.active)
     if params.ids:
-        qs = qs.filter(pk__in=params.ids)
+        qs = qs.filter(id__in=params.ids)
     if params.url is not None:
         qs = qs.filter(url=params.url)
     return paginate(req, qs, params, render_product)

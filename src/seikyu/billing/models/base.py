@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from seikyu.db.fields import JSONField
@@ -9,8 +11,9 @@ from seikyu.events.models import BulkRow
 class WireObject(BulkRow):
     """Common columns of every object the API exposes.
 
-    ``id`` is the public Stripe-style id and the primary key, so foreign keys hold public ids and
-    rendering an object never needs a join just to print a related id. Lists are ordered by
+    ``id`` is the public Stripe-style id and the primary key (``(livemode, id)`` for
+    ``ModeScopedId``), so foreign keys hold public ids and rendering an object never needs a join
+    just to print a related id. Lists are ordered by
     ``(created, id)`` descending, which gives stable cursors even when many objects share a second.
     """
 
@@ -24,6 +27,31 @@ class WireObject(BulkRow):
 
     def __str__(self) -> str:
         return self.id
+
+
+class ModeScopedId(WireObject):
+    """An object whose id the caller may choose (``prod_standard``, ``SPRING25``). Test and live
+    mode are separate namespaces, as in Stripe: the same id can name one object in each, so the
+    key is ``(livemode, id)`` and what refers to it goes through ``mode_scoped``."""
+
+    pk = models.CompositePrimaryKey("livemode", "id")
+    id = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+
+
+def mode_scoped(to: str, *, related_name: str) -> models.ForeignObject[Any, Any]:
+    """A reference to a ``ModeScopedId`` object of the referring row's own mode, held by the row's
+    ``livemode`` and a ``<name>_id`` column of its own (the public id, printed as it is)."""
+    name = to.lower()
+    return models.ForeignObject(
+        to,
+        on_delete=models.PROTECT,
+        from_fields=["livemode", f"{name}_id"],
+        to_fields=["livemode", "id"],
+        related_name=related_name,
+    )
 
 
 def list_index(model_name: str) -> models.Index:

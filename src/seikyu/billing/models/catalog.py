@@ -4,10 +4,10 @@ from django.db import models
 
 from seikyu.db.fields import JSONField
 
-from .base import WireObject, list_index
+from .base import ModeScopedId, WireObject, list_index, mode_scoped
 
 
-class Product(WireObject):
+class Product(ModeScopedId):
     name = models.CharField(max_length=250)
     active = models.BooleanField(default=True)
     description = models.TextField(null=True, blank=True)
@@ -49,7 +49,8 @@ class Price(WireObject):
         INCLUSIVE = "inclusive"
         UNSPECIFIED = "unspecified"
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="prices")
+    product_id = models.CharField(max_length=64)
+    product = mode_scoped("Product", related_name="prices")
     active = models.BooleanField(default=True)
     currency = models.CharField(max_length=3)
     nickname = models.CharField(max_length=250, null=True, blank=True)
@@ -73,6 +74,7 @@ class Price(WireObject):
         indexes = [
             list_index("price"),
             models.Index(fields=["livemode", "lookup_key"], name="price_lookup_idx"),
+            models.Index(fields=["livemode", "product_id"], name="price_product_idx"),
         ]
 
 
@@ -92,7 +94,7 @@ class TaxRate(WireObject):
         indexes = [list_index("taxrate")]
 
 
-class Coupon(WireObject):
+class Coupon(ModeScopedId):
     """Coupons keep Stripe's free-form ids (a caller may choose ``SPRING25``)."""
 
     class Duration(models.TextChoices):
@@ -119,7 +121,8 @@ class Coupon(WireObject):
 
 class PromotionCode(WireObject):
     code = models.CharField(max_length=500)
-    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="promotion_codes")
+    coupon_id = models.CharField(max_length=64)
+    coupon = mode_scoped("Coupon", related_name="promotion_codes")
     active = models.BooleanField(default=True)
     customer = models.ForeignKey(
         "Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="promotion_codes"
@@ -134,4 +137,5 @@ class PromotionCode(WireObject):
         indexes = [
             list_index("promotioncode"),
             models.Index(fields=["livemode", "code"], name="promo_code_idx"),
+            models.Index(fields=["livemode", "coupon_id"], name="promo_coupon_idx"),
         ]

@@ -4,7 +4,7 @@ from django.db import models
 
 from seikyu.db.fields import JSONField
 
-from .base import WireObject, list_index
+from .base import WireObject, list_index, mode_scoped
 
 
 class Customer(WireObject):
@@ -88,7 +88,8 @@ class PaymentMethod(WireObject):
 class Discount(WireObject):
     """A coupon applied to a customer, a subscription or an invoice (Stripe's ``discount``)."""
 
-    coupon = models.ForeignKey("Coupon", on_delete=models.PROTECT, related_name="discounts")
+    coupon_id = models.CharField(max_length=64)
+    coupon = mode_scoped("Coupon", related_name="discounts")
     promotion_code = models.ForeignKey(
         "PromotionCode", null=True, blank=True, on_delete=models.SET_NULL, related_name="discounts"
     )
@@ -103,4 +104,4 @@ class Discount(WireObject):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [list_index("discount")]
+        indexes = [list_index("discount"), models.Index(fields=["livemode", "coupon_id"], name="discount_coupon_idx")]

@@ -95,7 +95,7 @@ def load[M: Model](
     model: type[M], object_id: str, *, livemode: bool, kind: str, param: str = "id", for_update: bool = False
 ) -> M:
     """The object of this mode, locked for the transaction when ``for_update``."""
-    queryset = model._default_manager.filter(livemode=livemode, pk=object_id)
+    queryset = model._default_manager.filter(livemode=livemode, id=object_id)
     if for_update:
         queryset = queryset.select_for_update()
     obj = queryset.first()
@@ -132,8 +132,9 @@ def _future(value: int, param: str, now: dt.datetime) -> dt.datetime:
     return at
 
 
-def _unique_id(model: type[Model], object_id: str, kind: str) -> None:
-    if model._default_manager.filter(pk=object_id).exists():
+def _unique_id(model: type[Model], object_id: str, kind: str, *, livemode: bool) -> None:
+    """A chosen id names one object per mode (test and live mode keep ids of their own)."""
+    if model._default_manager.filter(livemode=livemode, id=object_id).exists():
         raise InvalidRequest(f"{kind} already exists.", code="resource_already_exists", param="id")
 
 
@@ -152,7 +153,7 @@ def _features(data: Mapping[str, Any]) -> list[dict[str, Any]] | None:
 def create_product(data: Mapping[str, Any], *, livemode: bool) -> Product:
     now = now_for(None)
     product_id = data.get("id") or new_id("prod")
-    _unique_id(Product, product_id, "Product")
+    _unique_id(Product, product_id, "Product", livemode=livemode)
     product = Product(id=product_id, livemode=livemode, created=now, updated=now, name=data["name"])
     set_fields(product, data, _PRODUCT_FIELDS)
     product.images = data.get("images") or []
@@ -446,7 +447,7 @@ def create_coupon(data: Mapping[str, Any], *, livemode: bool) -> Coupon:
     coupon_id = data.get("id") or _generated_code()
     if len(coupon_id) > 64:
         raise InvalidRequest("Invalid id: at most 64 characters.", param="id")
-    _unique_id(Coupon, coupon_id, "Coupon")
+    _unique_id(Coupon, coupon_id, "Coupon", livemode=livemode)
     percent_off, amount_off = data.get("percent_off"), data.get("amount_off")
     if (percent_off is None) == (amount_off is None):
         raise InvalidRequest("Coupons take exactly one of percent_off and amount_off.", param="percent_off")
@@ -639,7 +640,7 @@ def resolve_discount_source(
             raise InvalidRequest(f"The promotion code {promo.code} has been fully redeemed.", param=param)
         if promo.customer_id and (customer is None or promo.customer_id != customer.id):
             raise InvalidRequest(f"The promotion code {promo.code} is for another customer.", param=param)
-        coupon = Coupon.objects.get(pk=promo.coupon_id)
+        coupon = promo.coupon
     elif coupon_id:
         coupon = load(Coupon, coupon_id, livemode=livemode, kind="coupon", param=f"{param_prefix}coupon")
     else:
