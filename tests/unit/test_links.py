@@ -30,3 +30,12 @@ def test_a_credit_note_link_has_a_salt_of_its_own(settings):
     assert token != invoice_token("cn_123")
     assert invoice_id_from_token(token) is None
     assert credit_note_id_from_token(invoice_token("cn_123")) is None
+
+
+def test_links_follow_a_new_secret_key(settings):
+    before = invoice_token("in_123")
+    settings.SECRET_KEY = "a-new-secret-for-this-test-" + "x" * 40
+    after = invoice_token("in_123")
+    assert after != before
+    assert invoice_id_from_token(after) == "in_123"
+    assert invoice_id_from_token(before) is None

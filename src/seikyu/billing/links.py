@@ -26,7 +26,14 @@ def _signature(salt: str, object_id: str, secret: str) -> str:
     # A plain signature (no timestamp), so the same object always gets the same link. Remembered:
     # an invoice is rendered several times in a row (each event, the API answer), each time with
     # two links, and signing costs more than the rest of its rendering.
-    return signing.Signer(key=secret, salt=salt).sign(object_id)
+    return _signer(salt, secret).sign(object_id)
+
+
+@lru_cache(maxsize=8)
+def _signer(salt: str, secret: str) -> signing.Signer:
+    # Making a signer (it reads the settings) costs as much as signing: the bill run signs each
+    # new invoice once, thousands a batch.
+    return signing.Signer(key=secret, salt=salt)
 
 
 def _unsign(salt: str, token: str) -> str | None:
