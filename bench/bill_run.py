@@ -8,7 +8,7 @@ services, then cloned N times with bulk inserts into a fresh database. Timed:
      subscription moves to its next period, events written;
   2. collection, one draft window later: every invoice finalized, numbered, charged through the
      sandbox gateway and paid, with its payment intent, charge and events.
-The headline figure is complete renewals per second (both phases).
+Printed: renewals per second for each phase (the first is the bill run itself) and for both together.
 """
 
 from __future__ import annotations
