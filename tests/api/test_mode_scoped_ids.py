@@ -5,7 +5,7 @@ sees and uses its own."""
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from seikyu.billing.models import Coupon, Price, Product
+from seikyu.billing.models import Coupon, Discount, Price, Product
 
 
 def test_a_chosen_product_id_names_one_product_in_each_mode(api, live_api):
@@ -100,3 +100,28 @@ def test_postgresql_refuses_a_price_for_a_product_of_the_other_mode(api):
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE billing_price SET livemode = true WHERE id = %s", [price["id"]])
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_products_with_ids_of_any_shape_expand_on_their_prices(api):
+    # A chosen id need not start with "prod_"; one that starts like another object's id is still
+    # the product's.
+    for product_id in ("standard", "price_lookalike"):
+        api.ok("POST", "/v1/products", {"id": product_id, "name": product_id.title()})
+        price = api.ok(
+            "POST", "/v1/prices", {"product": product_id, "currency": "jpy", "unit_amount": 1, "expand[]": "product"}
+        )
+        assert (price["product"]["object"], price["product"]["id"]) == ("product", product_id)
+
+
+@pytest.mark.django_db
+def test_a_row_cannot_be_pointed_at_an_object_of_the_other_mode(api, live_api):
+    api.ok("POST", "/v1/products", {"id": "prod_x", "name": "Test"})
+    live_api.ok("POST", "/v1/products", {"id": "prod_x", "name": "Live"})
+    live_api.ok("POST", "/v1/coupons", {"id": "HALF", "percent_off": 50})
+    test_product = Product.objects.get(livemode=False, id="prod_x")
+    price = Price(livemode=True, product=Product.objects.get(livemode=True, id="prod_x"))
+    with pytest.raises(ValueError, match="same mode"):
+        price.product = test_product
+    assert (price.livemode, price.product.name) == (True, "Live")
+    with pytest.raises(ValueError, match="same mode"):
+        Discount(livemode=False, coupon=Coupon.objects.get(livemode=True, id="HALF"))

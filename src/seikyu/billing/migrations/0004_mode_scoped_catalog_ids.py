@@ -7,6 +7,8 @@ both columns. Django has no operation for switching a table to a composite prima
 step is done here by hand: PostgreSQL alters the key in place, SQLite rebuilds the table (as
 Django's own schema changes do there). SQLite keeps no constraint for the two-column references
 (it cannot add one to an existing table): the services check them, as on every backend.
+
+Not reversible: once an id is in use in both modes there is no one-column key to go back to.
 """
 
 from typing import Any

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 
 from seikyu.db.fields import JSONField
 from seikyu.events.models import BulkRow
@@ -41,11 +42,36 @@ class ModeScopedId(WireObject):
         abstract = True
 
 
+class _SameModeAccessor(ForwardManyToOneDescriptor):
+    """``price.product = product``: assigning copies the object's key, ``livemode`` included, into
+    the referring row, so an object of the other mode would silently move the row there. Refused."""
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        livemode = instance.__dict__.get("livemode")
+        if value is not None and livemode is not None and value.livemode != livemode:
+            raise ValueError(
+                f"{type(instance).__name__}.{self.field.name} must be an object of the same mode "
+                f"(livemode={livemode}), not {value!r} (livemode={value.livemode})"
+            )
+        super().__set__(instance, value)
+
+
+class ModeScopedReference(models.ForeignObject):
+    forward_related_accessor_class = _SameModeAccessor
+
+    def deconstruct(self) -> Any:
+        # Recorded as Django's field: the columns and constraints are the same.
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.ForeignObject", args, kwargs
+
+
 def mode_scoped(to: str, *, related_name: str) -> models.ForeignObject[Any, Any]:
     """A reference to a ``ModeScopedId`` object of the referring row's own mode, held by the row's
-    ``livemode`` and a ``<name>_id`` column of its own (the public id, printed as it is)."""
+    ``livemode`` and a ``<name>_id`` column of its own (the public id, printed as it is). Assign
+    the object (``price.product = product``), not the id column: the column does not forget an
+    object already loaded through the reference."""
     name = to.lower()
-    return models.ForeignObject(
+    return ModeScopedReference(
         to,
         on_delete=models.PROTECT,
         from_fields=["livemode", f"{name}_id"],

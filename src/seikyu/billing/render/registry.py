@@ -52,8 +52,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("whdel", "webhooks.Delivery", "seikyu.webhooks.render:render_delivery"),
 )
 
-# Ids that carry no prefix (coupons are named by the caller) are recognised by the field holding them.
-_FREE_FORM_FIELDS = {"coupon": "billing.Coupon"}
+# Ids the caller may choose (a coupon's ``SPRING25``, a product's ``standard`` or even ``price_x``)
+# are recognised by the field holding them, not by a prefix they need not have.
+_FREE_FORM_FIELDS = {"coupon": "billing.Coupon", "product": "billing.Product"}
 
 
 def _model(label: str) -> type[Model]:
