@@ -14,8 +14,8 @@ class WireObject(BulkRow):
 
     ``id`` is the public Stripe-style id and the primary key (``(livemode, id)`` for
     ``ModeScopedId``), so foreign keys hold public ids and rendering an object never needs a join
-    just to print a related id. Lists are ordered by
-    ``(created, id)`` descending, which gives stable cursors even when many objects share a second.
+    just to print a related id. Lists are ordered by ``(created, id)`` descending, which gives
+    stable cursors even when many objects share a second.
     """
 
     id = models.CharField(primary_key=True, max_length=64)
